@@ -1,0 +1,229 @@
+"""Frozen, validated configuration: one dataclass per concern.
+
+``ExperimentConfig`` bundles a ``ModelConfig`` (the ladder), a ``DataConfig`` (what is fed) and a
+``TrainConfig`` (how it is optimised). Every per-rung quantity is a tuple indexed by rung, rung 1 being
+the one nearest the pixels. Bad values raise ``ValueError`` naming the field and listing what is valid.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+MODEL_KINDS = ("vlae", "hvae", "vae")
+COMBINES = ("concat", "add", "gated_add")
+LIKELIHOODS = ("bernoulli", "gaussian", "l1")
+REGULARIZERS = ("kl", "mmd")
+ACTIVATIONS = ("relu", "leaky_relu", "elu", "swish", "gelu")
+DATASETS = ("shapes", "mnist", "svhn_cropped", "celeb_a", "dsprites", "shapes3d", "npz", "folder")
+BINARIZATIONS = ("none", "static", "dynamic")
+PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
+
+
+def _check_choice(name: str, value: Any, valid: tuple) -> None:
+    if value not in valid:
+        raise ValueError(f"{name}={value!r} is not valid; choose one of {', '.join(map(str, valid))}")
+
+
+def _check_positive(name: str, value: float, allow_zero: bool = False) -> None:
+    if value is None or (value < 0 if allow_zero else value <= 0):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"{name}={value!r} is not valid; it must be {bound}")
+
+
+def _as_tuple(value: Any, length: int | None = None, name: str = "") -> tuple:
+    """Scalars broadcast to ``length``; sequences become tuples (length checked when given)."""
+    if isinstance(value, (list, tuple)):
+        out = tuple(value)
+    else:
+        out = (value,) * (length or 1)
+    if length is not None and len(out) != length:
+        raise ValueError(f"{name} has {len(out)} entries but the model has {length} rungs; give one per rung")
+    return out
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """The ladder. Rung l (1..L) has ``latent_dims[l-1]`` Gaussian latents.
+
+    Rungs 1..L-1 are convolutional: each halves the resolution with ``convs_per_rung`` convolutions of
+    ``conv_channels[l-1]`` filters. Rung L is fully connected (``dense_units`` wide), so the top latent
+    sits behind the most layers: the capacity gap of the paper's section 4.
+    """
+
+    kind: str = "vlae"  # vlae | hvae (stacked Markov baseline) | vae (one flat latent)
+    image_shape: tuple = (32, 32, 3)
+    latent_dims: tuple = (3, 3, 3)
+    conv_channels: tuple = (64, 128)  # one per convolutional rung: len(latent_dims) - 1 entries
+    convs_per_rung: int = 2  # convolutions per rung; the first strides by 2
+    dense_units: int = 512  # top rung width (the original used 1024 for MNIST)
+    activation: str = "leaky_relu"  # the original's lrelu
+    combine: str = "concat"  # how v_l(z_l) joins g_{l+1}: concat | add | gated_add (gate starts at 0.1)
+    likelihood: str = "bernoulli"  # bernoulli | gaussian | l1 (the original's scaled L1)
+    gaussian_scale: float | None = None  # None: learn one log-scale per channel; a float fixes it
+    l1_scale: float = 1.0  # multiplies the summed L1 distortion (the original weighs it against the KL)
+    regularizer: str = "kl"  # kl | mmd (InfoVAE MMD of q(z_l) to N(0, I))
+    beta: tuple | float = 1.0  # per-rung KL weight; a scalar applies to every rung
+    warmup_steps: float = 2000.0  # KL weight 1 - exp(-step / warmup_steps); 0 disables the warm-up
+    mmd_weight: float = 1000.0  # per-rung MMD weight (InfoVAE uses large values: MMD is tiny per batch)
+    salt_pepper: float = 0.0  # denoising: fraction of pixels set to 0 or 1 at training time
+    input_noise: float = 0.0  # denoising: stddev of Gaussian noise added to the input at training time
+
+    def __post_init__(self):
+        _check_choice("model.kind", self.kind, MODEL_KINDS)
+        _check_choice("model.combine", self.combine, COMBINES)
+        _check_choice("model.likelihood", self.likelihood, LIKELIHOODS)
+        _check_choice("model.regularizer", self.regularizer, REGULARIZERS)
+        _check_choice("model.activation", self.activation, ACTIVATIONS)
+        shape = tuple(int(s) for s in _as_tuple(self.image_shape))
+        if len(shape) != 3 or min(shape) <= 0 or shape[-1] not in (1, 3):
+            raise ValueError(f"model.image_shape={self.image_shape!r} is not valid; give (height, width, channels) "
+                             "with channels 1 or 3")
+        object.__setattr__(self, "image_shape", shape)
+        dims = tuple(int(d) for d in _as_tuple(self.latent_dims))
+        if not dims or min(dims) <= 0:
+            raise ValueError(f"model.latent_dims={self.latent_dims!r} is not valid; give one positive size per rung")
+        object.__setattr__(self, "latent_dims", dims)
+        channels = tuple(int(c) for c in _as_tuple(self.conv_channels))
+        if len(channels) != len(dims) - 1 and self.kind != "vae":
+            raise ValueError(f"model.conv_channels has {len(channels)} entries; a {len(dims)}-rung model needs "
+                             f"{len(dims) - 1} (one per convolutional rung below the dense top rung)")
+        if channels and min(channels) <= 0:
+            raise ValueError(f"model.conv_channels={channels!r} must be positive")
+        object.__setattr__(self, "conv_channels", channels)
+        factor = 2 ** len(channels)
+        if shape[0] % factor or shape[1] % factor:
+            raise ValueError(f"model.image_shape={shape} cannot be halved {len(channels)} times; height and width "
+                             f"must be multiples of {factor}")
+        object.__setattr__(self, "beta", tuple(float(b) for b in _as_tuple(self.beta, len(dims), "model.beta")))
+        for b in self.beta:
+            _check_positive("model.beta", b, allow_zero=True)
+        _check_positive("model.convs_per_rung", self.convs_per_rung)
+        _check_positive("model.dense_units", self.dense_units)
+        _check_positive("model.warmup_steps", self.warmup_steps, allow_zero=True)
+        _check_positive("model.mmd_weight", self.mmd_weight, allow_zero=True)
+        _check_positive("model.l1_scale", self.l1_scale)
+        if self.gaussian_scale is not None:
+            _check_positive("model.gaussian_scale", self.gaussian_scale)
+        if not 0.0 <= self.salt_pepper < 1.0:
+            raise ValueError(f"model.salt_pepper={self.salt_pepper!r} must lie in [0, 1)")
+        _check_positive("model.input_noise", self.input_noise, allow_zero=True)
+
+    @property
+    def num_rungs(self) -> int:
+        return len(self.latent_dims)
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """What is fed. Images reach the model as float32 in [0, 1], shaped ``ModelConfig.image_shape``."""
+
+    dataset: str = "shapes"  # see DATASETS; npz = keras mnist.npz layout, folder = any image folder
+    data_dir: str | None = None  # file or folder for npz/folder; TFDS data_dir for TFDS names
+    batch_size: int = 64
+    binarize: str = "none"  # none | static (threshold once) | dynamic (resample Bernoulli every epoch)
+    seed: int = 0  # shapes generation, shuffling and dynamic binarisation
+    num_train: int = 20000  # procedural shapes only: images generated for training
+    num_test: int = 2000  # procedural shapes only: images generated for evaluation
+    shuffle_buffer: int = 10000
+
+    def __post_init__(self):
+        _check_choice("data.dataset", self.dataset, DATASETS)
+        _check_choice("data.binarize", self.binarize, BINARIZATIONS)
+        _check_positive("data.batch_size", self.batch_size)
+        _check_positive("data.num_train", self.num_train)
+        _check_positive("data.num_test", self.num_test)
+        _check_positive("data.shuffle_buffer", self.shuffle_buffer)
+        if self.dataset in ("npz", "folder") and not self.data_dir:
+            raise ValueError(f"data.dataset={self.dataset!r} needs data.data_dir (--data-dir): the path to read")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How the model is optimised."""
+
+    learning_rate: float = 2e-4  # Adam, as in the original
+    epochs: int = 10
+    steps_per_epoch: int | None = None  # None: one pass over the training set
+    seed: int = 0
+    precision: str = "float32"  # float32 | mixed_float16 | mixed_bfloat16
+    checkpoint_every: int = 500  # steps between checkpoints in the custom loop
+    keep_checkpoints: int = 3
+    summary_every: int = 100  # steps between TensorBoard scalars in the custom loop
+    image_every: int = 1000  # steps (custom loop) or epochs (fit callback) between traversal images
+    max_nonfinite_steps: int = 10  # consecutive non-finite steps that stop a run
+    clip_norm: float | None = None  # global gradient-norm clip; None disables
+
+    def __post_init__(self):
+        _check_positive("train.learning_rate", self.learning_rate)
+        _check_positive("train.epochs", self.epochs)
+        if self.steps_per_epoch is not None:
+            _check_positive("train.steps_per_epoch", self.steps_per_epoch)
+        _check_choice("train.precision", self.precision, PRECISIONS)
+        for name in ("checkpoint_every", "keep_checkpoints", "summary_every", "image_every", "max_nonfinite_steps"):
+            _check_positive(f"train.{name}", getattr(self, name))
+        if self.clip_norm is not None:
+            _check_positive("train.clip_norm", self.clip_norm)
+
+
+@dataclass(frozen=True)
+class ExperimentConfig:
+    model: ModelConfig = field(default_factory=ModelConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: Mapping) -> "ExperimentConfig":
+        unknown = set(d) - {"model", "data", "train"}
+        if unknown:
+            raise ValueError(f"unknown config section(s) {sorted(unknown)}; valid: model, data, train")
+        return cls(model=_build(ModelConfig, d.get("model", {})), data=_build(DataConfig, d.get("data", {})),
+                   train=_build(TrainConfig, d.get("train", {})))
+
+    def replace(self, **overrides: Any) -> "ExperimentConfig":
+        """Override fields by dotted name: ``cfg.replace(**{"model.beta": 2.0, "data.batch_size": 32})``."""
+        sections = {"model": {}, "data": {}, "train": {}}
+        for key, value in overrides.items():
+            section, _, name = key.partition(".")
+            if section not in sections or not name:
+                raise ValueError(f"override {key!r} must be 'section.field' with section one of model, data, train")
+            sections[section][name] = value
+        return ExperimentConfig(model=_replace(self.model, sections["model"]),
+                                data=_replace(self.data, sections["data"]),
+                                train=_replace(self.train, sections["train"]))
+
+
+def _field_names(cls) -> list[str]:
+    return [f.name for f in dataclasses.fields(cls)]
+
+
+def _build(cls, values: Mapping):
+    unknown = set(values) - set(_field_names(cls))
+    if unknown:
+        raise ValueError(f"unknown {cls.__name__} field(s) {sorted(unknown)}; valid: {', '.join(_field_names(cls))}")
+    return cls(**values)
+
+
+def _replace(obj, values: Mapping):
+    if not values:
+        return obj
+    merged = {**dataclasses.asdict(obj), **values}
+    return _build(type(obj), merged)
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """Parse a CLI override ``section.field=value``; the value is read as a Python literal when it is one."""
+    import ast
+
+    key, sep, raw = text.partition("=")
+    if not sep:
+        raise ValueError(f"override {text!r} must look like section.field=value, e.g. model.beta=2.0")
+    try:
+        value = ast.literal_eval(raw)
+    except (ValueError, SyntaxError):
+        value = raw
+    return key.strip(), value
