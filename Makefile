@@ -1,0 +1,31 @@
+# Two commands for a fresh machine: `make demo` (train on the embedded shapes data) and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export TF_CPP_MIN_LOG_LEVEL ?= 3
+
+.PHONY: demo test test-fast bench venv clean
+
+$(STAMP): setup.py
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/vlae-train --preset shapes --out runs/demo --epochs 8 --demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -n 2 --durations=15 tests
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -n 2 -m "not slow" tests
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.run
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache

@@ -1,0 +1,110 @@
+"""TraversalImages writes one image summary per rung (plus manifolds and samples) where TensorBoard finds them."""
+
+import glob
+import os
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from PIL import Image
+
+from vlae_tf import callbacks
+from vlae_tf.config import ExperimentConfig, ModelConfig
+
+IMAGE_SHAPE = (8, 8, 1)
+LATENT_DIMS = (2, 3)
+
+
+class TinyDecoder(keras.Model):
+    """A stand-in with the model interface the callback needs: config, decode, reconstruct; fits on codes."""
+
+    def __init__(self):
+        super().__init__()
+        self.config = ExperimentConfig(model=ModelConfig(image_shape=IMAGE_SHAPE, latent_dims=LATENT_DIMS,
+                                                         conv_channels=(4,)))
+        self.net = keras.layers.Dense(int(np.prod(IMAGE_SHAPE)), activation="sigmoid")
+
+    def call(self, codes):
+        return self.net(codes)
+
+    def decode(self, zs, seed=None):
+        zs = [tf.random.normal((len(zs[0]), d)) if z is None else z for z, d in zip(zs, LATENT_DIMS)]
+        return tf.reshape(self(tf.concat(zs, axis=1)), (-1,) + IMAGE_SHAPE)
+
+    def reconstruct(self, images):
+        return 1.0 - tf.convert_to_tensor(images)
+
+
+def read_images(run_dir):
+    """{step: {tag: decoded [H, W, C] uint8 image}} from every event file in run_dir."""
+    found = {}
+    for path in glob.glob(os.path.join(run_dir, "events.out.tfevents.*")):
+        for record in tf.data.TFRecordDataset(path):
+            event = tf.compat.v1.Event.FromString(record.numpy())
+            for value in event.summary.value:
+                assert value.metadata.plugin_data.plugin_name == "images"
+                png = tf.make_ndarray(value.tensor)[2]  # [width, height, png bytes]
+                found.setdefault(event.step, {})[value.tag] = tf.io.decode_png(png).numpy()
+    return found
+
+
+def test_fit_writes_one_traversal_per_rung_every_n_epochs_and_at_the_end(tmp_path):
+    model = TinyDecoder()
+    model.compile(optimizer="adam", loss="mse")
+    codes = np.random.default_rng(0).standard_normal((8, sum(LATENT_DIMS))).astype(np.float32)
+    targets = np.full((8, int(np.prod(IMAGE_SHAPE))), 0.5, np.float32)
+    images = callbacks.TraversalImages(tmp_path, every_n_epochs=2, num_rows=3, num_cols=4, num_samples=6)
+    model.fit(codes, targets, batch_size=4, epochs=3, verbose=0,
+              callbacks=[images, keras.callbacks.TensorBoard(tmp_path, write_graph=False)])
+    assert {"train", "images"} <= set(os.listdir(tmp_path))
+    written = read_images(tmp_path / "images")
+    assert sorted(written) == [1, 2]  # after epoch index 1 (every 2nd epoch) and after the last one
+    for step in written:
+        assert sorted(written[step]) == ["manifold/rung_1", "samples", "traversal/rung_1", "traversal/rung_2"]
+        assert written[step]["traversal/rung_2"].shape == (3 * 8, 4 * 8, 1)
+        assert written[step]["manifold/rung_1"].shape == (10 * 8, 10 * 8, 1)
+        assert written[step]["samples"].shape == (2 * 8, 3 * 8, 1)
+    assert not np.array_equal(written[1]["traversal/rung_1"], written[2]["traversal/rung_1"])  # weights moved
+
+
+def test_direct_calls_write_pngs_and_reconstructions(tmp_path):
+    model = TinyDecoder()
+    originals = np.random.default_rng(1).uniform(size=(5,) + IMAGE_SHAPE).astype(np.float32)
+    images = callbacks.TraversalImages(tmp_path / "logs", num_rows=2, num_cols=3, mode="dims",
+                                       png_dir=tmp_path / "png", reconstruction_images=originals)
+    images.set_model(model)
+    images.on_train_begin()
+    images.on_epoch_end(0)
+    images.on_train_end()  # epoch 0 is already written: nothing more
+    assert sorted(os.listdir(tmp_path / "png")) == ["manifold_rung_1.png", "reconstructions.png", "samples.png",
+                                                    "traversal_rung_1.png", "traversal_rung_2.png"]
+    with Image.open(tmp_path / "png" / "traversal_rung_2.png") as png:
+        assert png.mode == "L" and png.size == (3 * 8, 3 * 2 * 8)  # mode="dims": 3 dims x 2 rows
+    written = read_images(tmp_path / "logs" / "images")
+    assert sorted(written) == [0]
+    recon = written[0]["reconstructions"]
+    assert recon.shape == (2 * 8, 5 * 8, 1)
+    np.testing.assert_allclose(recon[8:, :8, 0] / 255.0, 1.0 - originals[0, :, :, 0], atol=1 / 255)
+
+
+def test_argument_errors(tmp_path):
+    with pytest.raises(ValueError, match="every_n_epochs=0"):
+        callbacks.TraversalImages(tmp_path, every_n_epochs=0)
+    with pytest.raises(ValueError, match="choose one of sample, dims"):
+        callbacks.TraversalImages(tmp_path, mode="grid")
+
+
+def test_vlae_fit_with_traversal_images(tmp_path):
+    models = pytest.importorskip("vlae_tf.models")
+    if not hasattr(models, "VLAE"):
+        pytest.skip("vlae_tf.models.VLAE is not written yet")
+    model = models.VLAE.from_preset("shapes", **{"model.conv_channels": (4, 8), "model.dense_units": 16})
+    model.compile()
+    data = np.random.default_rng(0).uniform(size=(4,) + model.config.model.image_shape).astype(np.float32)
+    model.fit(data, batch_size=4, epochs=1, verbose=0,
+              callbacks=[callbacks.TraversalImages(tmp_path, num_rows=2, num_cols=2, num_samples=4)])
+    written = read_images(tmp_path / "images")
+    num_rungs = model.config.model.num_rungs
+    assert sorted(written) == [0]
+    assert sorted(written[0]) == ["samples"] + [f"traversal/rung_{l}" for l in range(1, num_rungs + 1)]

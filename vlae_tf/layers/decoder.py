@@ -1,0 +1,110 @@
+"""Top-down generator pieces: ``v_l`` (latent -> feature map) and ``combine`` (paper section 4)."""
+
+from __future__ import annotations
+
+import keras
+
+from vlae_tf.layers.encoder import PACKAGE, activation_layer
+
+COMBINE_MODES = ("concat", "add", "gated_add")
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class LatentProjection(keras.layers.Layer):
+    """``v_l``: z [B, d] -> feature map [B, *target_shape] through ``depth`` dense layers."""
+
+    def __init__(self, target_shape, hidden_units: int = 0, activation: str = "leaky_relu", **kwargs):
+        super().__init__(**kwargs)
+        self.target_shape = tuple(int(s) for s in target_shape)
+        self.hidden_units, self.activation = hidden_units, activation
+        size = 1
+        for s in self.target_shape:
+            size *= s
+        self._stack = []
+        if hidden_units:
+            self._stack += [keras.layers.Dense(hidden_units, dtype=self.dtype_policy),
+                             activation_layer(activation, self.dtype_policy)]
+        self._stack += [keras.layers.Dense(size, dtype=self.dtype_policy),
+                         activation_layer(activation, self.dtype_policy),
+                         keras.layers.Reshape(self.target_shape, dtype=self.dtype_policy)]
+
+    def build(self, input_shape):
+        shape = input_shape
+        for layer in self._stack:
+            layer.build(shape)
+            shape = layer.compute_output_shape(shape)
+
+    def call(self, z):
+        z = keras.ops.cast(z, self.compute_dtype)
+        for layer in self._stack:
+            z = layer(z)
+        return z
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0],) + self.target_shape
+
+    def get_config(self):
+        return {**super().get_config(), "target_shape": self.target_shape, "hidden_units": self.hidden_units,
+                "activation": self.activation}
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class Combine(keras.layers.Layer):
+    """Joins the top-down features g [B, ..., C] with a rung's injection v [B, ..., C].
+
+    ``concat`` -> [..., 2C]; ``add`` -> g + v; ``gated_add`` -> g + gate * v with a trainable
+    per-channel gate starting at 0.1, as in the original code.
+    """
+
+    def __init__(self, mode: str = "concat", **kwargs):
+        super().__init__(**kwargs)
+        if mode not in COMBINE_MODES:
+            raise ValueError(f"combine mode {mode!r} is not valid; choose one of {', '.join(COMBINE_MODES)}")
+        self.mode = mode
+
+    def build(self, input_shape):
+        g_shape, _ = input_shape
+        if self.mode == "gated_add":
+            self.gate = self.add_weight(name="gate", shape=(g_shape[-1],),
+                                        initializer=keras.initializers.Constant(0.1))
+
+    def call(self, inputs):
+        g, v = inputs
+        if self.mode == "concat":
+            return keras.ops.concatenate([g, v], axis=-1)
+        if self.mode == "add":
+            return g + v
+        return g + keras.ops.cast(self.gate, self.compute_dtype) * v
+
+    def compute_output_shape(self, input_shape):
+        g_shape, _ = input_shape
+        if self.mode == "concat":
+            return tuple(g_shape[:-1]) + (2 * g_shape[-1],)
+        return tuple(g_shape)
+
+    def get_config(self):
+        return {**super().get_config(), "mode": self.mode}
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class LogScale(keras.layers.Layer):
+    """Per-channel log standard deviation of a Gaussian likelihood: learned, or fixed when ``value`` is set."""
+
+    def __init__(self, channels: int, value: float | None = None, initial: float = -2.3, **kwargs):
+        super().__init__(**kwargs)
+        self.channels, self.value, self.initial = channels, value, initial
+
+    def build(self, input_shape=None):
+        import math
+
+        init = math.log(self.value) if self.value is not None else self.initial
+        self.log_scale = self.add_weight(name="log_scale", shape=(self.channels,), dtype="float32",
+                                         initializer=keras.initializers.Constant(init),
+                                         trainable=self.value is None)
+
+    def call(self, inputs=None):
+        # Bounded below so that a learned scale cannot run off to a degenerate density.
+        return keras.ops.maximum(keras.ops.cast(self.log_scale, "float32"), -7.0)
+
+    def get_config(self):
+        return {**super().get_config(), "channels": self.channels, "value": self.value, "initial": self.initial}

@@ -1,0 +1,188 @@
+"""Behaviour every latent-variable model here shares: training steps, metrics, sampling, presets.
+
+A subclass defines its layers in ``_build_layers`` and three methods:
+``encode(images) -> [(mean, stddev)] per rung``, ``_generate(zs) -> raw decoder output`` and
+``_forward(images, training) -> dict(params, kl_per_rung, z_per_rung, posteriors)``.
+Rungs are numbered 1..L from the pixels up; every per-rung list is in that order.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+import tensorflow as tf
+
+from vlae_tf import distributions, losses, presets
+from vlae_tf.config import ExperimentConfig, ModelConfig
+
+
+def as_experiment_config(config: Any) -> ExperimentConfig:
+    """Accepts an ExperimentConfig, a ModelConfig, a preset name or a ``to_dict()`` mapping."""
+    if config is None:
+        return presets.get()
+    if isinstance(config, ExperimentConfig):
+        return config
+    if isinstance(config, ModelConfig):
+        return ExperimentConfig(model=config)
+    if isinstance(config, str):
+        return presets.get(config)
+    if isinstance(config, dict):
+        return ExperimentConfig.from_dict(config)
+    raise TypeError(f"config must be an ExperimentConfig, ModelConfig, preset name or dict, not {type(config)}")
+
+
+def images_of(data):
+    """``fit`` may hand over ``x``, ``(x,)`` or ``(x, y)``; the models only need x."""
+    while isinstance(data, (tuple, list)):
+        data = data[0]
+    return data
+
+
+class LatentVariableModel(keras.Model):
+    """Base of VLAE, HVAE and VAE: a ``keras.Model`` whose ``train_step`` optimises ``losses.loss_terms``."""
+
+    kind = "base"
+
+    def __init__(self, config: Any = None, **kwargs):
+        super().__init__(**kwargs)
+        self.config = as_experiment_config(config)
+        if self.config.model.kind != self.kind:
+            self.config = self.config.replace(**{"model.kind": self.kind})
+        self.model_config = self.config.model
+        self._noise = keras.random.SeedGenerator(self.config.train.seed)
+        self._build_layers()
+        self._trackers = {name: keras.metrics.Mean(name=name) for name in self.term_names}
+        self.build((None,) + self.model_config.image_shape)
+
+    # -- construction -------------------------------------------------------------------------------
+    @classmethod
+    def from_preset(cls, name: str = presets.DEFAULT_PRESET, **overrides) -> "LatentVariableModel":
+        """``VLAE.from_preset("mnist", **{"model.beta": 2.0})``."""
+        return cls(presets.get(name, **{"model.kind": cls.kind, **overrides}))
+
+    def build(self, input_shape):
+        # Run the whole graph once so every weight exists (needed for .keras reload and strategies).
+        self._forward(keras.ops.zeros((1,) + tuple(input_shape[1:])), training=False)
+        super().build(input_shape)
+
+    def get_config(self):
+        return {"config": self.config.to_dict(), "name": self.name}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def compile(self, optimizer=None, **kwargs):
+        """Adam at the config's learning rate unless an optimizer is given."""
+        if optimizer is None:
+            optimizer = keras.optimizers.Adam(self.config.train.learning_rate)
+        super().compile(optimizer=optimizer, **kwargs)
+
+    def compile_from_config(self, config):
+        # Keras skips re-compiling models that override compile(); restore the optimizer ourselves.
+        self.compile(**keras.saving.deserialize_keras_object(config))
+        if self.built:
+            self.optimizer.build(self.trainable_variables)
+
+    # -- sampling helpers ---------------------------------------------------------------------------
+    @property
+    def num_rungs(self) -> int:
+        return self.model_config.num_rungs
+
+    @property
+    def term_names(self) -> list[str]:
+        return ["loss", "elbo", "recon", "kl"] + [f"kl/rung_{r}" for r in range(1, self.num_rungs + 1)]
+
+    def _normal(self, shape, seed=None, dtype="float32"):
+        """N(0, I) noise: from the model's seed generator, or stateless from a [2] int ``seed``."""
+        if seed is None:
+            return keras.random.normal(shape, seed=self._noise, dtype=dtype)
+        return tf.random.stateless_normal(shape, tf.cast(seed, tf.int32), dtype=dtype)
+
+    def _reparameterize(self, mean, stddev, seed=None):
+        return mean + stddev * self._normal(tf.shape(mean), seed)
+
+    def _log_scale(self):
+        return self.likelihood_scale(None) if self.model_config.likelihood == "gaussian" else None
+
+    # -- public API ---------------------------------------------------------------------------------
+    def decode(self, zs, num_samples=None, seed=None):
+        """Images [N, H, W, C] in [0, 1] from one code per rung; ``None`` rungs are drawn from the prior.
+
+        zs: list of L entries, each [N, d_l] or None. ``num_samples`` is needed only when every entry
+        is None. ``seed`` ([2] int) makes the prior draws stateless and reproducible.
+        """
+        zs = self._complete_codes(zs, num_samples, seed)
+        return distributions.image_mean(self.model_config.likelihood, self._generate(zs))
+
+    def _complete_codes(self, zs, num_samples=None, seed=None):
+        zs = list(zs) if zs is not None else [None] * self.num_rungs
+        if len(zs) != self.num_rungs:
+            raise ValueError(f"decode needs one code (or None) per rung: got {len(zs)}, the model has "
+                             f"{self.num_rungs} rungs")
+        if num_samples is None:
+            given = [z for z in zs if z is not None]
+            if not given:
+                raise ValueError("decode with every rung None needs num_samples")
+            num_samples = tf.shape(given[0])[0]
+        seeds = [None] * self.num_rungs if seed is None else tf.unstack(
+            tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), self.num_rungs))
+        return [tf.cast(z, tf.float32) if z is not None else self._normal((num_samples, dim), s)
+                for z, dim, s in zip(zs, self.model_config.latent_dims, seeds)]
+
+    def reconstruct(self, images):
+        """Decode of the posterior means: [N, H, W, C] in [0, 1]."""
+        return self.decode([mean for mean, _ in self.encode(images)])
+
+    def generate(self, num_samples: int, seed=None):
+        """Samples from the model, every rung drawn from the prior: [num_samples, H, W, C]."""
+        return self.decode([None] * self.num_rungs, num_samples=num_samples, seed=seed)
+
+    def call(self, images, training=False):
+        return self.reconstruct(images)
+
+    # -- objective ----------------------------------------------------------------------------------
+    def corrupt(self, images):
+        """Denoising training: salt-and-pepper then Gaussian noise on the input (not the target)."""
+        cfg = self.model_config
+        if cfg.salt_pepper > 0:
+            u = keras.random.uniform(tf.shape(images), seed=self._noise)
+            salt = tf.cast(keras.random.uniform(tf.shape(images), seed=self._noise) > 0.5, images.dtype)
+            images = tf.where(u < cfg.salt_pepper, salt, images)
+        if cfg.input_noise > 0:
+            images = images + cfg.input_noise * self._normal(tf.shape(images), dtype=images.dtype)
+        return images
+
+    def compute_terms(self, images, training=False, step=None) -> dict:
+        """Per-example loss terms [B] float32 (see ``losses.loss_terms``) for a batch of images."""
+        images = tf.cast(images, tf.float32)
+        inputs = self.corrupt(images) if training else images
+        out = self._forward(inputs, training=training)
+        step = self.optimizer.iterations if step is None and self.optimizer is not None else step
+        return losses.loss_terms(self.model_config, images, out["params"], out["kl_per_rung"], out["z_per_rung"],
+                                 step if step is not None else 0, self._log_scale())
+
+    def train_step(self, data):
+        images = images_of(data)
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        with tf.GradientTape() as tape:
+            terms = self.compute_terms(images, training=True)
+            # Keras sums gradients over replicas, so each replica contributes its share of the mean.
+            loss = tf.reduce_mean(terms["loss"]) / replicas
+            scaled = self.optimizer.scale_loss(loss)
+        grads = tape.gradient(scaled, self.trainable_variables)
+        self.optimizer.apply(grads, self.trainable_variables)
+        return self._update_trackers(terms)
+
+    def test_step(self, data):
+        return self._update_trackers(self.compute_terms(images_of(data), training=False))
+
+    def _update_trackers(self, terms):
+        for name, tracker in self._trackers.items():
+            tracker.update_state(terms[name])
+        return {name: tracker.result() for name, tracker in self._trackers.items()}
+
+    @property
+    def metrics(self):
+        return list(self._trackers.values())

@@ -1,0 +1,290 @@
+"""Numpy image grids of what each rung learned: traversals, 2-D manifolds, samples, reconstructions.
+
+Every grid function takes a ``generator_fn``: ``generator_fn(zs) -> images`` where ``zs`` is a list with
+one float32 array ``[N, d_l]`` per rung (rung 1, nearest the pixels, first) and ``images`` is ``[N, H, W, C]``
+in [0, 1]. This keeps the pictures independent of model internals (as in disentanglement_lib's
+``visualize_util``). A model with ``decode(zs)`` and ``config.model.latent_dims`` (``vlae_tf.VLAE``, ``HVAE``,
+``VAE``) is accepted wherever a ``generator_fn`` is; it is wrapped by :func:`generator_fn_from_model`.
+
+The grid functions always pass every rung's code explicitly, so a grid depends only on the decoder and
+``seed``: it never draws from the model's own random state. Rungs are numbered 1..L, as everywhere in vlae_tf.
+
+Layouts (rows x columns, each cell one ``H x W`` image; ``padding`` white pixels between cells, 0 by default):
+
+- :func:`traversal_grid` ``mode="sample"`` (the layout of the paper's figures): each row fixes one random code
+  for every OTHER rung; each column fixes one random code for the traversed rung, the same in every row. Reading
+  along a row shows what the rung controls; reading down a column shows what it does not.
+- :func:`traversal_grid` ``mode="dims"`` (disentanglement_lib): one block of ``num_rows`` rows per dimension of
+  the rung; along a row that dimension sweeps ``values`` while everything else keeps the row's random code.
+- :func:`manifold_grid`: a 2-dim rung decoded over a ``size x size`` grid of Gaussian quantiles (the VAE
+  paper's MNIST manifold; the mnist preset has three 2-dim rungs).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import statistics
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+GeneratorFn = Callable[[list], np.ndarray]
+MODES = ("sample", "dims")
+
+
+def generator_fn_from_model(model: Any, batch_size: int = 256) -> GeneratorFn:
+    """Wraps ``model.decode`` as a numpy ``generator_fn``, decoding at most ``batch_size`` codes per call.
+
+    When the model has ``config.model.latent_dims`` the returned function carries them as ``latent_dims``, so
+    grid functions need no ``latent_dims`` argument.
+    """
+    if not hasattr(model, "decode"):
+        raise TypeError(f"{type(model).__name__} has no decode(zs) method; pass a model or a generator_fn")
+    _check_count("batch_size", batch_size)
+
+    def generator_fn(zs: list) -> np.ndarray:
+        n = len(zs[0])
+        chunks = [np.asarray(model.decode([z[i:i + batch_size] for z in zs])) for i in range(0, n, batch_size)]
+        return np.concatenate(chunks, axis=0).astype(np.float32)
+
+    config = getattr(getattr(model, "config", None), "model", None)
+    if getattr(config, "latent_dims", None) is not None:
+        generator_fn.latent_dims = tuple(int(d) for d in config.latent_dims)
+    return generator_fn
+
+
+def traversal_grid(model_or_fn: Any, rung: int, latent_dims: Sequence[int] | None = None, num_rows: int = 8,
+                   num_cols: int = 9, mode: str = "sample", values: Sequence[float] | None = None, seed: int = 0,
+                   row_codes: Sequence[np.ndarray] | None = None, padding: int = 0) -> np.ndarray:
+    """What rung ``rung`` (1..L) controls, as one image.
+
+    Args:
+      model_or_fn: a ``generator_fn`` or a model with ``decode``.
+      rung: the traversed rung, 1-based.
+      latent_dims: codes per rung; read from the model (or the adapter) when omitted.
+      num_rows: rows, i.e. random codes for the other rungs. Ignored when ``row_codes`` is given.
+      num_cols: columns in ``mode="sample"``; in ``mode="dims"`` the default ``values`` has this many entries.
+      mode: ``"sample"`` (columns = independent draws of the whole rung code) or ``"dims"`` (one block of rows
+        per dimension, sweeping ``values``). See the module docstring.
+      values: ``mode="dims"`` only: the values a dimension sweeps; default ``linspace(-2.5, 2.5, num_cols)``.
+      seed: seeds every random code (numpy ``default_rng``); same seed, same grid.
+      row_codes: optional list with one ``[num_rows, d_l]`` array per rung replacing the random row codes,
+        e.g. the posterior means of real images, to traverse around them.
+      padding: white pixels between cells.
+
+    Returns:
+      float32 ``[R*H, K*W, C]`` (plus padding), ``R = num_rows`` (``mode="sample"``) or ``d_rung * num_rows``
+      (``mode="dims"``, block ``j`` = dimension ``j + 1``), ``K = num_cols`` or ``len(values)``.
+    """
+    generator_fn, dims = _resolve(model_or_fn, latent_dims)
+    index = _check_rung(rung, dims) - 1
+    _check_choice("mode", mode, MODES)
+    rng = np.random.default_rng(seed)
+    if row_codes is None:
+        _check_count("num_rows", num_rows)
+        rows = [rng.standard_normal((num_rows, d)).astype(np.float32) for d in dims]
+    else:
+        rows = _check_codes(row_codes, dims)
+    n = len(rows[0])
+    if mode == "sample":
+        if values is not None:
+            raise ValueError("values applies to mode='dims'; mode='sample' draws num_cols random codes for the rung")
+        _check_count("num_cols", num_cols)
+        cols = rng.standard_normal((num_cols, dims[index])).astype(np.float32)
+        # Cell (r, c) is image r * num_cols + c: other rungs follow the row, the traversed rung the column.
+        zs = [np.repeat(z, num_cols, axis=0) for z in rows]
+        zs[index] = np.tile(cols, (n, 1))
+        return tile(_generate(generator_fn, zs), num_cols, padding)
+    values = np.linspace(-2.5, 2.5, num_cols) if values is None else np.asarray(values, dtype=np.float32)
+    if values.ndim != 1 or not len(values):
+        raise ValueError(f"values must be a non-empty 1-D sequence, got shape {values.shape}")
+    k = len(values)
+    # Cell (j * n + r, c) is image (j * n + r) * k + c: dimension j of the rung set to values[c] in row r.
+    zs = [np.tile(np.repeat(z, k, axis=0), (dims[index], 1)) for z in rows]
+    for j in range(dims[index]):
+        zs[index][j * n * k:(j + 1) * n * k, j] = np.tile(values, n)
+    return tile(_generate(generator_fn, zs), k, padding)
+
+
+def manifold_grid(model_or_fn: Any, rung: int, latent_dims: Sequence[int] | None = None, size: int = 10,
+                  quantile: float = 0.95, others: str = "random", seed: int = 0, padding: int = 0) -> np.ndarray:
+    """A 2-dim rung decoded over a ``size x size`` grid; float32 ``[size*H, size*W, C]`` (plus padding).
+
+    Both coordinates run over the standard normal's quantiles ``ppf(linspace(1 - quantile, quantile, size))``,
+    so every cell covers the same prior mass (0.95 spans about +-1.64). Column ``j`` sets dimension 1 (left to
+    right increasing); row ``i`` sets dimension 2 (top to bottom decreasing, like a plot's y axis). The other
+    rungs hold one code for the whole grid: a seeded draw (``others="random"``) or the prior mean (``"zero"``).
+    """
+    generator_fn, dims = _resolve(model_or_fn, latent_dims)
+    index = _check_rung(rung, dims) - 1
+    if dims[index] != 2:
+        raise ValueError(f"manifold_grid needs a 2-dim rung; rung {rung} has {dims[index]} dims "
+                         f"(latent_dims={tuple(dims)}); use traversal_grid for it")
+    _check_count("size", size)
+    _check_choice("others", others, ("random", "zero"))
+    if not 0.5 < quantile < 1.0:
+        raise ValueError(f"quantile={quantile!r} must lie in (0.5, 1)")
+    rng = np.random.default_rng(seed)
+    fixed = [rng.standard_normal((1, d)) if others == "random" else np.zeros((1, d)) for d in dims]
+    zs = [np.repeat(z, size * size, axis=0).astype(np.float32) for z in fixed]
+    normal = statistics.NormalDist()
+    grid = np.array([normal.inv_cdf(p) for p in np.linspace(1.0 - quantile, quantile, size)], dtype=np.float32)
+    zs[index][:, 0] = np.tile(grid, size)
+    zs[index][:, 1] = np.repeat(grid[::-1], size)
+    return tile(_generate(generator_fn, zs), size, padding)
+
+
+def sample_grid(model_or_fn: Any, num_samples: int = 64, latent_dims: Sequence[int] | None = None,
+                cols: int | None = None, seed: int = 0, padding: int = 0) -> np.ndarray:
+    """``num_samples`` images decoded from prior codes of every rung, tiled ``cols`` wide (default: square)."""
+    generator_fn, dims = _resolve(model_or_fn, latent_dims)
+    _check_count("num_samples", num_samples)
+    rng = np.random.default_rng(seed)
+    zs = [rng.standard_normal((num_samples, d)).astype(np.float32) for d in dims]
+    return tile(_generate(generator_fn, zs), cols, padding)
+
+
+def reconstruction_grid(originals: Any, reconstructions: Any, cols: int = 8, padding: int = 0) -> np.ndarray:
+    """Originals and reconstructions in alternating rows: row ``2i`` holds originals ``i*cols..(i+1)*cols - 1``,
+    row ``2i + 1`` their reconstructions. Inputs ``[N, H, W, C]``; output float32 ``[2*ceil(N/cols)*H, cols*W, C]``
+    (plus padding), with white cells after the last image.
+    """
+    x, y = _as_images(originals), _as_images(reconstructions)
+    if x.shape != y.shape:
+        raise ValueError(f"originals {x.shape} and reconstructions {y.shape} must have the same shape")
+    _check_count("cols", cols)
+    cols = min(cols, len(x))
+    pad = -len(x) % cols
+    if pad:
+        blank = np.ones((pad,) + x.shape[1:], np.float32)
+        x, y = np.concatenate([x, blank]), np.concatenate([y, blank])
+    rows = len(x) // cols
+    pairs = np.stack([x.reshape((rows, cols) + x.shape[1:]), y.reshape((rows, cols) + y.shape[1:])], axis=1)
+    return tile(pairs.reshape((-1,) + x.shape[1:]), cols, padding)
+
+
+def tile(images: Any, cols: int | None = None, padding: int = 0, pad_value: float = 1.0) -> np.ndarray:
+    """Tiles ``[N, H, W, C]`` images row-major into ``[R*H + (R-1)*padding, cols*W + (cols-1)*padding, C]``.
+
+    ``cols`` defaults to ``ceil(sqrt(N))``; ``R = ceil(N / cols)``; cells after the last image and the padding
+    take ``pad_value`` (white). A ``[N, H, W]`` batch is treated as one channel.
+    """
+    images = _as_images(images)
+    n, h, w, c = images.shape
+    cols = math.ceil(math.sqrt(n)) if cols is None else cols
+    _check_count("cols", cols)
+    if padding < 0:
+        raise ValueError(f"padding={padding!r} must be >= 0")
+    rows = math.ceil(n / cols)
+    grid = np.full((rows * (h + padding) - padding, cols * (w + padding) - padding, c), pad_value, np.float32)
+    for i, image in enumerate(images):
+        top, left = (i // cols) * (h + padding), (i % cols) * (w + padding)
+        grid[top:top + h, left:left + w] = image
+    return grid
+
+
+def to_uint8(images: Any) -> np.ndarray:
+    """[0, 1] floats to uint8 (clipped, rounded; NaN -> 0). uint8 input is returned unchanged."""
+    images = np.asarray(images)
+    if images.dtype == np.uint8:
+        return images
+    images = np.nan_to_num(images.astype(np.float32), nan=0.0)
+    return np.clip(np.rint(images * 255.0), 0, 255).astype(np.uint8)
+
+
+def save_png(grid: Any, path: str | os.PathLike) -> str:
+    """Writes an ``[H, W]``, ``[H, W, 1]`` (grayscale PNG) or ``[H, W, 3]`` (RGB PNG) image in [0, 1] or uint8.
+
+    Parent folders are created. Returns the path as a string.
+    """
+    from PIL import Image
+
+    grid = to_uint8(grid)
+    if grid.ndim == 3 and grid.shape[-1] == 1:
+        grid = grid[..., 0]
+    if grid.ndim not in (2, 3) or (grid.ndim == 3 and grid.shape[-1] != 3):
+        raise ValueError(f"save_png takes [H, W], [H, W, 1] or [H, W, 3]; got shape {grid.shape}")
+    path = os.fspath(path)
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    Image.fromarray(grid, mode="L" if grid.ndim == 2 else "RGB").save(path, format="PNG")
+    return path
+
+
+def image_grids(model_or_fn: Any, latent_dims: Sequence[int] | None = None, num_rows: int = 8, num_cols: int = 9,
+                mode: str = "sample", num_samples: int = 64, manifolds: bool = True, seed: int = 0,
+                padding: int = 0) -> dict[str, np.ndarray]:
+    """The standard set of pictures of a model, by summary name: ``traversal/rung_{l}`` for every rung,
+    ``manifold/rung_{l}`` for every 2-dim rung (when ``manifolds``) and ``samples``. Used by the fit callback
+    and the custom loop alike, so both log the same images.
+    """
+    generator_fn, dims = _resolve(model_or_fn, latent_dims)
+    grids = {f"traversal/rung_{l}": traversal_grid(generator_fn, l, dims, num_rows=num_rows, num_cols=num_cols,
+                                                   mode=mode, seed=seed, padding=padding)
+             for l in range(1, len(dims) + 1)}
+    if manifolds:
+        grids.update({f"manifold/rung_{l}": manifold_grid(generator_fn, l, dims, seed=seed, padding=padding)
+                      for l in range(1, len(dims) + 1) if dims[l - 1] == 2})
+    grids["samples"] = sample_grid(generator_fn, num_samples, dims, seed=seed, padding=padding)
+    return grids
+
+
+def _resolve(model_or_fn: Any, latent_dims: Sequence[int] | None) -> tuple[GeneratorFn, tuple]:
+    """(generator_fn, latent_dims) from a model or a generator_fn; explicit ``latent_dims`` wins."""
+    if hasattr(model_or_fn, "decode"):
+        fn = generator_fn_from_model(model_or_fn)
+    elif callable(model_or_fn):
+        fn = model_or_fn
+    else:
+        raise TypeError(f"expected a generator_fn or a model with decode(zs), got {type(model_or_fn).__name__}")
+    dims = latent_dims if latent_dims is not None else getattr(fn, "latent_dims", None)
+    if dims is None:
+        raise ValueError("latent_dims is required with a generator_fn (or a model without config.model.latent_dims): "
+                         "one code size per rung, e.g. (2, 2, 2)")
+    dims = tuple(int(d) for d in dims)
+    if not dims or min(dims) <= 0:
+        raise ValueError(f"latent_dims={dims!r} must hold one positive size per rung")
+    return fn, dims
+
+
+def _generate(generator_fn: GeneratorFn, zs: list) -> np.ndarray:
+    images = _as_images(generator_fn(zs))
+    if len(images) != len(zs[0]):
+        raise ValueError(f"generator_fn returned {len(images)} images for {len(zs[0])} codes")
+    return images
+
+
+def _as_images(images: Any) -> np.ndarray:
+    images = np.asarray(images, dtype=np.float32)
+    if images.ndim == 3:
+        images = images[..., None]
+    if images.ndim != 4 or not len(images):
+        raise ValueError(f"expected a non-empty [N, H, W, C] batch of images, got shape {images.shape}")
+    return images
+
+
+def _check_rung(rung: Any, dims: tuple) -> int:
+    if isinstance(rung, bool) or not isinstance(rung, (int, np.integer)) or not 1 <= rung <= len(dims):
+        raise ValueError(f"rung={rung!r} is not valid; this model has {len(dims)} rungs: choose 1..{len(dims)} "
+                         "(1 is nearest the pixels)")
+    return int(rung)
+
+
+def _check_codes(codes: Sequence[np.ndarray], dims: tuple) -> list:
+    codes = [np.asarray(z, dtype=np.float32) for z in codes]
+    if len(codes) != len(dims) or any(z.ndim != 2 or z.shape[1] != d for z, d in zip(codes, dims)) \
+            or len({len(z) for z in codes}) != 1 or not len(codes[0]):
+        raise ValueError(f"row_codes must hold one [num_rows, d_l] array per rung for latent_dims={dims}; got "
+                         f"shapes {[z.shape for z in codes]}")
+    return codes
+
+
+def _check_choice(name: str, value: Any, valid: tuple) -> None:
+    if value not in valid:
+        raise ValueError(f"{name}={value!r} is not valid; choose one of {', '.join(valid)}")
+
+
+def _check_count(name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name}={value!r} must be a positive integer")
+
