@@ -33,6 +33,10 @@ setup(
     entry_points={
         "console_scripts": [
             "vlae-train=trainers.train:main",
+            "vlae-export=trainers.export:main",
+            "vlae-serve-request=trainers.serve_request:main",
+            "vlae-eval=trainers.evaluate:main",
+            "vlae-compare=trainers.compare:main",
         ],
     },
 )

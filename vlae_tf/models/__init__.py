@@ -3,4 +3,6 @@
 from vlae_tf.models.base import LatentVariableModel
 from vlae_tf.models.vlae import VLAE
 
-__all__ = ["LatentVariableModel", "VLAE"]
+MODEL_CLASSES = (VLAE,)  # every kind a config can name; baselines join here
+
+__all__ = ["MODEL_CLASSES", "LatentVariableModel", "VLAE"]
