@@ -96,7 +96,10 @@ class ModelConfig:
         if shape[0] % factor or shape[1] % factor:
             raise ValueError(f"model.image_shape={shape} cannot be halved {len(channels)} times; height and width "
                              f"must be multiples of {factor}")
-        object.__setattr__(self, "beta", tuple(float(b) for b in _as_tuple(self.beta, len(dims), "model.beta")))
+        beta = self.beta
+        if isinstance(beta, (tuple, list)) and len(set(beta)) == 1:
+            beta = beta[0]  # a uniform beta follows the rung count (e.g. when latent_dims is overridden)
+        object.__setattr__(self, "beta", tuple(float(b) for b in _as_tuple(beta, len(dims), "model.beta")))
         for b in self.beta:
             _check_positive("model.beta", b, allow_zero=True)
         _check_positive("model.convs_per_rung", self.convs_per_rung)

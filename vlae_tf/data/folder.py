@@ -2,8 +2,8 @@
 
 Each image is scaled so its shorter side matches the target and the centre is cropped to (H, W) (PIL's
 ``ImageOps.fit``: the aspect ratio is kept, nothing is stretched), then converted to grey (C=1) or RGB (C=3).
-Splits: ``<root>/train`` and ``<root>/test`` when both exist; otherwise every tenth file of the sorted list,
-counted from the last one, is held out for test (so any folder with two or more images has both splits).
+Splits: ``<root>/train`` and ``<root>/test`` when both exist; otherwise every tenth readable file of the sorted
+list, counted from the last one, is held out for test (any folder with two or more images has both splits).
 
 Files are checked up front with PIL's ``verify()`` (cheap: headers and, for PNG, checksums; run on a thread
 pool). Unreadable ones are skipped with one warning giving their count; a file that passes the check but
@@ -12,6 +12,7 @@ still fails to decode later is dropped by ``ignore_errors``.
 
 from __future__ import annotations
 
+import functools
 import os
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -40,19 +41,9 @@ def list_images(root: str) -> list[str]:
     return sorted(found)
 
 
-def split_files(root: str, split: str) -> list[str]:
-    """The image files of ``split`` ("train" or "test") under ``root``, in a fixed order."""
-    if split not in _SPLITS:
-        raise ValueError(f"split={split!r} is not valid; choose one of {', '.join(_SPLITS)}")
-    if all(os.path.isdir(os.path.join(root, s)) for s in _SPLITS):
-        return list_images(os.path.join(root, split))
-    files = list_images(root)
-    held_out = set(range(len(files) - 1, -1, -HELD_OUT_EVERY))
-    chosen = [f for i, f in enumerate(files) if (i in held_out) == (split == "test")]
-    if not chosen:
-        raise ValueError(f"{root!r} holds only {len(files)} image(s): too few to split into train and test; "
-                         f"add images or make {root}/train and {root}/test folders")
-    return chosen
+def _split_roots(root: str) -> dict | None:
+    roots = {s: os.path.join(root, s) for s in _SPLITS}
+    return roots if all(os.path.isdir(r) for r in roots.values()) else None
 
 
 def _readable(path: str) -> bool:
@@ -66,20 +57,46 @@ def _readable(path: str) -> bool:
         return False
 
 
-def readable_files(files: list[str], source: str) -> list[str]:
-    """``files`` without the ones PIL cannot open; warns once with the count when some are dropped."""
+@functools.lru_cache(maxsize=8)
+def _unreadable(root: str, files: tuple) -> frozenset:
+    """The unreadable paths among ``files`` ((path, size, mtime) triples); warns once per folder state.
+
+    Memoised so that building the train and the test split of one folder checks (and warns) once.
+    """
+    paths = [f[0] for f in files]
     with ThreadPoolExecutor(max_workers=min(16, (os.cpu_count() or 1) * 4)) as pool:
-        ok = list(pool.map(_readable, files, chunksize=64))
-    good = [f for f, keep in zip(files, ok) if keep]
-    bad = len(files) - len(good)
-    if not good:
-        raise ValueError(f"none of the {len(files)} image file(s) in {source!r} could be read "
-                         f"(first: {files[0]!r})")
+        ok = list(pool.map(_readable, paths, chunksize=64))
+    bad = [p for p, keep in zip(paths, ok) if not keep]
     if bad:
-        first = next(f for f, keep in zip(files, ok) if not keep)
-        warnings.warn(f"skipped {bad} unreadable image file(s) of {len(files)} in {source!r} (first: {first!r})",
-                      RuntimeWarning, stacklevel=2)
-    return good
+        warnings.warn(f"skipped {len(bad)} unreadable image file(s) of {len(paths)} in {root!r} "
+                      f"(first: {bad[0]!r})", RuntimeWarning, stacklevel=4)
+    return frozenset(bad)
+
+
+def split_files(root: str, split: str) -> list[str]:
+    """The readable image files of ``split`` ("train" or "test") under ``root``, in a fixed order.
+
+    Unreadable files are left out (one warning for the whole folder) before the held-out tenth is chosen.
+    """
+    if split not in _SPLITS:
+        raise ValueError(f"split={split!r} is not valid; choose one of {', '.join(_SPLITS)}")
+    roots = _split_roots(root)
+    listed = {s: list_images(r) for s, r in roots.items()} if roots else {None: list_images(root)}
+    everything = [f for files in listed.values() for f in files]
+    # Size and mtime join the memo key, so a file rewritten in place is checked again.
+    stats = tuple((f, st.st_size, st.st_mtime_ns) for f, st in ((f, os.stat(f)) for f in everything))
+    bad = _unreadable(os.path.abspath(root), stats)
+    if roots:
+        chosen = [f for f in listed[split] if f not in bad]
+    else:
+        readable = [f for f in everything if f not in bad]
+        held_out = set(range(len(readable) - 1, -1, -HELD_OUT_EVERY))
+        chosen = [f for i, f in enumerate(readable) if (i in held_out) == (split == "test")]
+    if not chosen:
+        raise ValueError(f"no readable {split} images under {root!r} ({len(everything)} image file(s), "
+                         f"{len(bad)} unreadable); a folder without train/ and test/ subfolders needs at least "
+                         "two readable images")
+    return chosen
 
 
 def decode(path: str | bytes, image_shape: tuple) -> np.ndarray:

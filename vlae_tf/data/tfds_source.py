@@ -74,8 +74,11 @@ def _unavailable_message(name: str, data_dir: str | None) -> str:
 
 
 def _builder(name: str, data_dir: str | None):
-    import tensorflow_datasets as tfds
-
+    try:
+        import tensorflow_datasets as tfds
+    except ImportError as error:
+        raise DatasetUnavailableError(f"dataset {name!r} needs tensorflow_datasets: pip install tensorflow-datasets "
+                                      "(or use --dataset shapes, npz or folder)") from error
     if name not in TFDS_NAMES:
         raise ValueError(f"unknown TFDS dataset {name!r}; valid: {', '.join(TFDS_NAMES)}")
     return tfds.builder(name, data_dir=data_dir)

@@ -1,0 +1,75 @@
+"""Config validation: bad values name the field and list what is valid; presets and round trips."""
+
+import pytest
+
+from vlae_tf import presets
+from vlae_tf.config import DataConfig, ExperimentConfig, ModelConfig, TrainConfig, parse_override
+
+
+def test_every_preset_builds_with_the_original_sizes():
+    assert presets.get("mnist").model.latent_dims == (2, 2, 2)
+    assert presets.get("mnist").model.image_shape == (28, 28, 1)
+    assert presets.get("svhn").model.latent_dims == (5, 5, 5, 10)
+    assert presets.get("celeba").model.latent_dims == (10, 10, 10, 10)
+    assert presets.get("celeba").model.image_shape == (64, 64, 3)
+    assert presets.get("dsprites").model.latent_dims == (2, 2, 2)
+    assert presets.get("shapes3d").model.beta == (8.0, 8.0, 8.0)
+    for name in presets.names():
+        assert presets.get(name).model.num_rungs >= 1
+
+
+def test_baseline_preset_names_change_only_the_kind():
+    hvae = presets.get("mnist_hvae")
+    assert hvae.model.kind == "hvae"
+    assert hvae.model.latent_dims == presets.get("mnist").model.latent_dims
+
+
+def test_unknown_preset_lists_the_valid_ones():
+    with pytest.raises(ValueError, match=r"unknown preset 'mnsit'.*mnist"):
+        presets.get("mnsit")
+
+
+@pytest.mark.parametrize("field,value,pattern", [
+    ("combine", "multiply", r"model.combine='multiply'.*concat, add, gated_add"),
+    ("likelihood", "poisson", r"bernoulli, gaussian, l1"),
+    ("regularizer", "wae", r"kl, mmd"),
+    ("image_shape", (28, 28, 2), r"channels 1 or 3"),
+    ("beta", (1.0, 2.0), r"2 entries but the model has 3 rungs"),
+    ("image_shape", (30, 30, 3), r"multiples of 4"),
+    ("latent_dims", (2, 0, 2), r"positive"),
+])
+def test_bad_model_values_are_named(field, value, pattern):
+    with pytest.raises(ValueError, match=pattern):
+        ModelConfig(**{field: value})
+
+
+def test_bad_data_and_train_values_are_named():
+    with pytest.raises(ValueError, match=r"data.dataset='imagenet'.*shapes, mnist"):
+        DataConfig(dataset="imagenet")
+    with pytest.raises(ValueError, match=r"needs data.data_dir"):
+        DataConfig(dataset="npz")
+    with pytest.raises(ValueError, match=r"train.precision='float16'.*mixed_float16"):
+        TrainConfig(precision="float16")
+    with pytest.raises(ValueError, match=r"data.batch_size=0"):
+        DataConfig(batch_size=0)
+
+
+def test_scalar_beta_broadcasts_per_rung():
+    assert ModelConfig(latent_dims=(2, 2, 2, 2), conv_channels=(4, 4, 4), beta=0.5).beta == (0.5,) * 4
+
+
+def test_dict_round_trip_and_unknown_keys():
+    cfg = presets.get("svhn")
+    assert ExperimentConfig.from_dict(cfg.to_dict()) == cfg
+    with pytest.raises(ValueError, match=r"unknown ModelConfig field\(s\) \['depth'\]"):
+        ExperimentConfig.from_dict({"model": {"depth": 3}})
+
+
+def test_dotted_overrides_and_cli_parsing():
+    cfg = presets.get("mnist").replace(**dict([parse_override("model.beta=2.0"),
+                                              parse_override("model.combine=gated_add")]))
+    assert cfg.model.beta == (2.0, 2.0, 2.0) and cfg.model.combine == "gated_add"
+    with pytest.raises(ValueError, match="section.field"):
+        cfg.replace(beta=1.0)
+    with pytest.raises(ValueError, match="section.field=value"):
+        parse_override("model.beta")
