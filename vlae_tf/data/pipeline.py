@@ -53,26 +53,21 @@ def _uses_npz(data: DataConfig) -> bool:
                 (os.path.isfile(path) or path.lower().endswith(".npz")))
 
 
-def _array_key(data: DataConfig, image_shape, split: str) -> tuple:
-    if data.dataset == "shapes":
-        return ("shapes", data.seed, data.num_train if split == "train" else data.num_test, image_shape, split)
-    stat = os.stat(data.data_dir) if os.path.exists(data.data_dir) else None
-    return ("npz", data.data_dir, stat and (stat.st_size, stat.st_mtime_ns), image_shape, split)
-
-
 @functools.lru_cache(maxsize=4)
-def _cached_arrays(key: tuple, data: DataConfig, image_shape, split: str) -> tuple[np.ndarray, dict]:
-    if data.dataset == "shapes":
+def _cached_arrays(key: tuple) -> tuple[np.ndarray, dict]:
+    """Memoised on what determines the arrays only (not batch size, binarisation...)."""
+    kind, split, image_shape = key[:3]
+    if kind == "shapes":
+        seed, count = key[3:]
         height, width, channels = image_shape
         if height != width or channels != 3:
             raise ValueError(f"shapes draws square RGB images; model.image_shape={tuple(image_shape)} must be "
                              "(S, S, 3), e.g. (32, 32, 3)")
-        count = data.num_train if split == "train" else data.num_test
-        images, factors = shapes.generate(count, seed=[data.seed, _SPLITS.index(split)], image_size=height)
+        images, factors = shapes.generate(count, seed=[seed, _SPLITS.index(split)], image_size=height)
         targets = {"factors": factors, "factor_names": shapes.FACTOR_NAMES,
                    "factor_sizes": tuple(shapes.FACTOR_SIZES[n] for n in shapes.FACTOR_NAMES)}
     else:
-        images, labels = npz.load_npz(data.data_dir, split, image_shape)
+        images, labels = npz.load_npz(key[3], split, image_shape)
         targets = {} if labels is None else {"labels": labels}
     for array in [images, *(v for v in targets.values() if isinstance(v, np.ndarray))]:
         array.flags.writeable = False  # shared by every caller through the memo
@@ -82,7 +77,12 @@ def _cached_arrays(key: tuple, data: DataConfig, image_shape, split: str) -> tup
 def _arrays(data: DataConfig, image_shape, split: str) -> tuple[np.ndarray, dict]:
     """In-memory sources (shapes, npz): float32 [N, H, W, C] in [0, 1] and targets, memoised read-only."""
     shape = None if image_shape is None else tuple(image_shape)
-    return _cached_arrays(_array_key(data, shape, split), data, shape, split)
+    if data.dataset == "shapes":
+        count = data.num_train if split == "train" else data.num_test
+        return _cached_arrays(("shapes", split, shape, data.seed, count))
+    path = data.data_dir
+    stat = os.stat(path) if os.path.isfile(path) else None  # a rewritten file is read again
+    return _cached_arrays(("npz", split, shape, path, stat and (stat.st_size, stat.st_mtime_ns)))
 
 
 def _source(data: DataConfig, image_shape, split: str, with_targets: bool = False) -> _Source:
@@ -178,12 +178,15 @@ def resolve(name_or_config: Any = "shapes", image_shape=None, **data_overrides: 
     ``data_overrides`` replace DataConfig fields (None values are ignored); ``image_shape`` replaces the
     model's. A bare dataset name takes ``DEFAULT_IMAGE_SHAPES`` (npz: the file's own shape).
     """
+    overrides = {k: v for k, v in data_overrides.items() if v is not None}
+    valid = [f.name for f in dataclasses.fields(DataConfig)]
+    if set(overrides) - set(valid):
+        raise ValueError(f"unknown data option(s) {sorted(set(overrides) - set(valid))}; valid: {', '.join(valid)}")
     if isinstance(name_or_config, str):
         if name_or_config in presets.names():
             name_or_config = presets.get(name_or_config)
         elif name_or_config in DATASETS:
-            name_or_config = DataConfig(**{"dataset": name_or_config, **{k: v for k, v in data_overrides.items()
-                                                                         if v is not None}})
+            name_or_config = DataConfig(**{"dataset": name_or_config, **overrides})
             image_shape = image_shape or DEFAULT_IMAGE_SHAPES[name_or_config.dataset]
         else:
             raise ValueError(f"unknown dataset or preset {name_or_config!r}; valid presets: "
@@ -198,11 +201,6 @@ def resolve(name_or_config: Any = "shapes", image_shape=None, **data_overrides: 
     else:
         raise TypeError(f"expected a preset or dataset name, an ExperimentConfig or a DataConfig; "
                         f"got {type(name_or_config).__name__}")
-    overrides = {k: v for k, v in data_overrides.items() if v is not None}
-    unknown = set(overrides) - {f.name for f in dataclasses.fields(DataConfig)}
-    if unknown:
-        raise ValueError(f"unknown data option(s) {sorted(unknown)}; valid: "
-                         f"{', '.join(f.name for f in dataclasses.fields(DataConfig))}")
     if overrides:
         data = dataclasses.replace(data, **overrides)
     return data, None if image_shape is None else tuple(int(s) for s in image_shape)
@@ -229,8 +227,9 @@ def load_arrays(config_or_name: Any, split: str = "test", max_examples: int | No
     ``config_or_name``, ``image_shape`` and ``data_overrides`` are read as by ``load``.
 
     Returns:
-      images: float32 [N, H, W, C] in [0, 1]; binarised like the test pipeline when ``binarize`` (static:
-        threshold; dynamic: one sample seeded by ``data.seed``). Shapes and npz arrays are read-only views.
+      images: float32 [N, H, W, C] in [0, 1]; with ``binarize``, binarised as ``data.binarize`` says (static:
+        the threshold; dynamic: one Bernoulli sample seeded by ``data.seed``, not the test pipeline's draw).
+        Shapes and npz arrays are read-only views of a memoised copy.
       targets: dict with, where the dataset has them, ``labels`` int64 [N] (mnist, svhn_cropped, npz),
         ``factors`` int32 [N, F] with ``factor_names`` and ``factor_sizes`` (shapes, dsprites, shapes3d), or
         ``attributes`` int32 [N, 40] with ``attribute_names`` (celeb_a). Empty for folders.

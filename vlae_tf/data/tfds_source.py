@@ -61,7 +61,7 @@ def host_reachable(host: tuple = DOWNLOAD_HOST, timeout: float = PROBE_TIMEOUT_S
 
 
 def _unavailable_message(name: str, data_dir: str | None) -> str:
-    where = data_dir or os.path.join("~", "tensorflow_datasets")
+    where = data_dir or os.environ.get("TFDS_DATA_DIR") or os.path.join("~", "tensorflow_datasets")
     if data_dir and not os.path.isdir(data_dir):
         where += " (that folder does not exist)"
     message = (f"TFDS dataset {name!r} is not prepared in {where} and its download host {DOWNLOAD_HOST[0]} is "
@@ -175,10 +175,10 @@ def tfds_records(name: str, split: str, image_shape: tuple, data_dir: str | None
     check_image_shape(name, image_shape)
     shape = tuple(int(s) for s in image_shape)
     if name in FACTOR_NAMES:  # only a train split exists: hold out every tenth example
+        want_test = split == "test"
         ds = raw_dataset(name, "train", data_dir).enumerate()
-        keep = (lambda i, _: i % HELD_OUT_EVERY == HELD_OUT_EVERY - 1) if split == "test" else \
-            (lambda i, _: i % HELD_OUT_EVERY != HELD_OUT_EVERY - 1)
-        ds = ds.filter(keep).map(lambda _, features: features)
+        ds = ds.filter(lambda i, _: (i % HELD_OUT_EVERY == HELD_OUT_EVERY - 1) == want_test)
+        ds = ds.map(lambda _, features: features)
     else:
         ds = raw_dataset(name, split, data_dir)
 

@@ -1,8 +1,15 @@
-"""Latent-variable models sharing one interface: ``encode``, ``decode``, ``reconstruct``, ``generate``."""
+"""Latent-variable models sharing one interface: ``encode``, ``decode``, ``reconstruct``, ``generate``.
+
+- ``VLAE``: the Variational Ladder Autoencoder (independent rungs injected top-down).
+- ``HVAE``: the stacked Markov hierarchical VAE baseline (``q(z_1|x) q(z_2|z_1)...``).
+- ``VAE``: one flat latent of the same total size.
+"""
 
 from vlae_tf.models.base import LatentVariableModel
+from vlae_tf.models.hvae import HVAE
+from vlae_tf.models.vae import VAE
 from vlae_tf.models.vlae import VLAE
 
-MODEL_CLASSES = (VLAE,)  # every kind a config can name; baselines join here
+MODEL_CLASSES = (VLAE, HVAE, VAE)  # every kind a config can name (``model.kind``)
 
-__all__ = ["MODEL_CLASSES", "LatentVariableModel", "VLAE"]
+__all__ = ["HVAE", "MODEL_CLASSES", "LatentVariableModel", "VAE", "VLAE"]

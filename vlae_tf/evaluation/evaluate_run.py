@@ -1,0 +1,117 @@
+"""Everything ``vlae-eval`` measures about one trained model, as a JSON-ready dict.
+
+``evaluate_model(model, config)`` returns, rungs numbered 1..L from the pixels up:
+
+- ``model``, ``dataset``, ``split``, ``num_examples``, ``latent_dims``, ``likelihood``;
+- ``elbo``, ``recon``, ``kl``, ``kl_per_rung`` (nats per image, over the split) with ``kl_share_per_rung``
+  and ``bits_per_dim`` (``-elbo / (H W C ln 2)``);
+- ``iwae`` (IWAE bound with ``iwae_samples`` samples on the first ``iwae_examples`` images), with
+  ``iwae_elbo``, the ELBO from the same samples (``iwae >= iwae_elbo``), and ``iwae_bits_per_dim``;
+- ``active_units_per_rung`` and ``unit_activity_per_rung`` (variance over x of each posterior mean);
+- with ground-truth factors: ``factor_names``, ``rung_factor_nmi`` [L][F], ``dim_factor_nmi`` [D][F],
+  ``mig``, ``mig_per_factor``, ``mig_sup``, ``factor_rung`` (factor -> rung number);
+- with class labels: ``probe_accuracy_per_rung`` (one ``{logistic, knn, chance}`` per rung).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import keras
+import numpy as np
+
+from vlae_tf import data
+from vlae_tf.evaluation import active_units as active_units_lib
+from vlae_tf.evaluation import information, model_metrics, probes
+from vlae_tf.evaluation import mig as mig_lib
+
+PROPER_LIKELIHOODS = ("bernoulli", "gaussian")
+
+
+@dataclasses.dataclass(frozen=True)
+class EvalOptions:
+    """What to measure and on how much data; the defaults take about a minute on 2 CPU cores for shapes."""
+
+    split: str = "test"
+    max_examples: int | None = None  # None: the whole split (ELBO, codes, information)
+    iw_samples: int = 100  # K of the IWAE bound (0 skips it); K = 1000 works, it is only slower
+    iw_examples: int = 500  # images the IWAE bound is averaged over (the first ones of the split)
+    probe_train_examples: int = 10000  # training images whose codes fit the probes
+    num_bins: int = 20  # histogram bins for the mutual information (disentanglement_lib's default)
+    seed: int = 0
+
+    def __post_init__(self):
+        if self.split not in ("train", "test"):
+            raise ValueError(f"split={self.split!r} is not valid; choose one of train, test")
+        for name in ("iw_samples", "iw_examples", "probe_train_examples", "num_bins"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name}={getattr(self, name)!r} must be >= 0")
+
+
+def likelihood_metrics(model, images, options: EvalOptions) -> dict:
+    """ELBO terms over ``images``; the IWAE bound over the first ``options.iw_examples`` of them."""
+    terms = model_metrics.elbo_terms(model, images)
+    num_rungs = model.num_rungs
+    kls = [terms[f"kl/rung_{r}"] for r in range(1, num_rungs + 1)]
+    total = sum(kls)
+    dims = int(np.prod(images.shape[1:]))
+    proper = model.model_config.likelihood in PROPER_LIKELIHOODS
+    out = {"elbo": terms["elbo"], "recon": terms["recon"], "kl": terms["kl"], "kl_per_rung": kls,
+           "kl_share_per_rung": [k / total if total > 0 else 0.0 for k in kls],
+           "bits_per_dim": float(-terms["elbo"] / (dims * math.log(2))) if proper else None,
+           "iwae": None, "iwae_elbo": None, "iwae_bits_per_dim": None, "iwae_samples": 0, "iwae_examples": 0}
+    if proper and options.iw_samples > 0 and options.iw_examples > 0:
+        subset = images[:options.iw_examples]
+        iw = model_metrics.importance_weighted_bounds(model, subset, options.iw_samples, seed=options.seed)
+        out.update(iwae=float(np.mean(iw["iwae"])), iwae_elbo=float(np.mean(iw["elbo"])),
+                   iwae_bits_per_dim=float(-np.mean(iw["iwae"]) / (dims * math.log(2))),
+                   iwae_samples=options.iw_samples, iwae_examples=len(subset))
+    return out
+
+
+def factor_metrics(means_per_rung, factors, factor_names, num_bins: int = 20, seed: int = 0) -> dict:
+    """Information between codes (posterior means) and ground-truth factors: per rung, per dimension, MIG."""
+    factors = np.asarray(factors)
+    keep = [k for k in range(factors.shape[1]) if np.unique(factors[:, k]).size > 1]  # constant factors carry no MI
+    factors, factor_names = factors[:, keep], [factor_names[k] for k in keep]
+    codes = np.concatenate(means_per_rung, axis=1)
+    rung_info = information.rung_factor_information(means_per_rung, factors, num_bins=num_bins, seed=seed)
+    mig = mig_lib.mig(codes, factors, num_bins)
+    mig_sup = mig_lib.mig_sup(codes, factors, num_bins)
+    return {"factor_names": list(factor_names), "rung_factor_nmi": rung_info.tolist(),
+            "dim_factor_nmi": mig["nmi"].tolist(), "mig": mig["score"],
+            "mig_per_factor": dict(zip(factor_names, mig["per_factor"].tolist())), "mig_sup": mig_sup["score"],
+            "factor_rung": information.factor_rung_assignment(rung_info, factor_names)}
+
+
+def probe_metrics(model, config, test_means, test_labels, options: EvalOptions) -> dict:
+    """Per-rung logistic and k-NN probe accuracy of the class label, trained on training-split codes."""
+    train_images, train_targets = data.load_arrays(config, "train", options.probe_train_examples or None,
+                                                   binarize=True)
+    train_means, _ = model_metrics.posterior_codes(model, train_images)
+    results = probes.probe_per_rung(train_means, train_targets["labels"], test_means, test_labels,
+                                    seed=options.seed)
+    return {"probe_accuracy_per_rung": results, "probe_train_examples": len(train_images)}
+
+
+def evaluate_model(model, config, options: EvalOptions | None = None) -> dict:
+    """Every metric that applies to ``model`` on ``config``'s data; see the module docstring for the keys."""
+    options = options or EvalOptions()
+    keras.utils.set_random_seed(options.seed)
+    images, targets = data.load_arrays(config, options.split, options.max_examples, binarize=True)
+    if len(images) == 0:
+        raise ValueError(f"the {config.data.dataset} {options.split} split is empty")
+    result = {"model": model.kind, "dataset": config.data.dataset, "split": options.split,
+              "num_examples": int(len(images)), "latent_dims": list(model.model_config.latent_dims),
+              "likelihood": model.model_config.likelihood}
+    result.update(likelihood_metrics(model, images, options))
+    means, _ = model_metrics.posterior_codes(model, images)
+    result["unit_activity_per_rung"] = [active_units_lib.unit_activity(m).tolist() for m in means]
+    result["active_units_per_rung"] = active_units_lib.active_units_per_rung(means)
+    if "factors" in targets:
+        names = targets.get("factor_names") or [f"factor_{k + 1}" for k in range(targets["factors"].shape[1])]
+        result.update(factor_metrics(means, targets["factors"], list(names), options.num_bins, options.seed))
+    if "labels" in targets and np.unique(targets["labels"]).size > 1:
+        result.update(probe_metrics(model, config, means, np.asarray(targets["labels"]), options))
+    return result

@@ -1,0 +1,69 @@
+"""Mixed precision for the custom loop: the dtype policy models are built under, and the optimizer.
+
+``mixed_float16``   float16 compute, float32 weights, a dynamic ``LossScaleOptimizer``: float16 gradients of
+                    small losses underflow, so the loss is multiplied by a scale that halves after a
+                    non-finite step (which is skipped) and doubles after ``dynamic_growth_steps`` good ones.
+``mixed_bfloat16``  bfloat16 compute, float32 weights; bfloat16 has float32's exponent range, so no scaling.
+``float32``         everything float32.
+
+The posterior heads, the decoder output and the loss stay float32 under every policy (the layers pin them),
+because TFP distributions need float32 parameters.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Callable
+
+import keras
+
+from vlae_tf.config import PRECISIONS, ExperimentConfig
+
+
+@contextlib.contextmanager
+def policy_scope(precision: str):
+    """Sets Keras' global dtype policy for the ``with`` block, restoring the previous one afterwards.
+
+    Layers take the policy when they are created, so a model built inside keeps computing in ``precision``.
+    """
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision={precision!r} is not valid; choose one of {', '.join(PRECISIONS)}")
+    previous = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy(precision)
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
+
+
+def build_optimizer(config: ExperimentConfig, precision: str,
+                    optimizer: Callable[[], keras.optimizers.Optimizer] | keras.optimizers.Optimizer | None = None
+                    ) -> keras.optimizers.Optimizer:
+    """Adam at ``train.learning_rate`` (with ``global_clipnorm=train.clip_norm``) unless ``optimizer`` is given
+    (an optimizer or a zero-argument factory); wrapped in a ``LossScaleOptimizer`` for ``mixed_float16``.
+
+    Call inside ``strategy.scope()``, so the optimizer's variables are mirrored like the model's. Keras clips
+    each replica's share of the gradient before summing the replicas, exactly as ``model.fit`` does.
+    """
+    if optimizer is None:
+        optimizer = keras.optimizers.Adam(config.train.learning_rate, global_clipnorm=config.train.clip_norm)
+    elif callable(optimizer) and not isinstance(optimizer, keras.optimizers.Optimizer):
+        optimizer = optimizer()
+    if precision == "mixed_float16" and not isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+        optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+    return optimizer
+
+
+def loss_scale(optimizer: keras.optimizers.Optimizer) -> float | None:
+    """The current dynamic loss scale, or None when the optimizer does not scale the loss."""
+    if isinstance(optimizer, keras.optimizers.LossScaleOptimizer) and optimizer.built:
+        return float(keras.ops.convert_to_numpy(optimizer.dynamic_scale))
+    return None
+
+
+def learning_rate(optimizer: keras.optimizers.Optimizer) -> float:
+    """The learning rate now (schedules evaluated at the current iteration)."""
+    return float(keras.ops.convert_to_numpy(optimizer.learning_rate))
+
+
+__all__ = ["build_optimizer", "learning_rate", "loss_scale", "policy_scope"]
