@@ -25,10 +25,10 @@ setup(
         "scikit-learn>=1.5",
         "scipy>=1.11",
         "psutil>=5.9",
+        "tensorflow-serving-api>=2.21,<2.22",  # PredictionLog protos for the export's warm-up file
     ],
     extras_require={
-        "test": ["pytest>=8", "pytest-xdist>=3.5", "tensorflow-serving-api>=2.21,<2.22"],
-        "serving": ["tensorflow-serving-api>=2.21,<2.22"],
+        "test": ["pytest>=8", "pytest-xdist>=3.5"],
     },
     entry_points={
         "console_scripts": [

@@ -67,6 +67,8 @@ def load_model(run_dir, checkpoint: str | None = None):
         if not pathlib.Path(checkpoint).exists():
             raise FileNotFoundError(f"model file {checkpoint} not found")
         return keras.saving.load_model(checkpoint, compile=False)
+    from vlae_tf.training.checkpoints import restore_model
+
     model = build_model(load_config(run_dir))
-    tf.train.Checkpoint(model=model).restore(checkpoint).expect_partial()
+    restore_model(model, checkpoint)  # by variable position: tf.train.Checkpoint(model=...) misses listed layers
     return model

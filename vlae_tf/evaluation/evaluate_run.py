@@ -22,9 +22,11 @@ import keras
 import numpy as np
 
 from vlae_tf import data
-from vlae_tf.evaluation import active_units as active_units_lib
 from vlae_tf.evaluation import information, model_metrics, probes
-from vlae_tf.evaluation import mig as mig_lib
+# The package re-exports functions named like these modules: import from the modules themselves.
+from vlae_tf.evaluation.active_units import active_units_per_rung, unit_activity
+from vlae_tf.evaluation.mig import mig as mig_score
+from vlae_tf.evaluation.mig import mig_sup as mig_sup_score
 
 PROPER_LIKELIHOODS = ("bernoulli", "gaussian")
 
@@ -77,8 +79,8 @@ def factor_metrics(means_per_rung, factors, factor_names, num_bins: int = 20, se
     factors, factor_names = factors[:, keep], [factor_names[k] for k in keep]
     codes = np.concatenate(means_per_rung, axis=1)
     rung_info = information.rung_factor_information(means_per_rung, factors, num_bins=num_bins, seed=seed)
-    mig = mig_lib.mig(codes, factors, num_bins)
-    mig_sup = mig_lib.mig_sup(codes, factors, num_bins)
+    mig = mig_score(codes, factors, num_bins)
+    mig_sup = mig_sup_score(codes, factors, num_bins)
     return {"factor_names": list(factor_names), "rung_factor_nmi": rung_info.tolist(),
             "dim_factor_nmi": mig["nmi"].tolist(), "mig": mig["score"],
             "mig_per_factor": dict(zip(factor_names, mig["per_factor"].tolist())), "mig_sup": mig_sup["score"],
@@ -107,8 +109,8 @@ def evaluate_model(model, config, options: EvalOptions | None = None) -> dict:
               "likelihood": model.model_config.likelihood}
     result.update(likelihood_metrics(model, images, options))
     means, _ = model_metrics.posterior_codes(model, images)
-    result["unit_activity_per_rung"] = [active_units_lib.unit_activity(m).tolist() for m in means]
-    result["active_units_per_rung"] = active_units_lib.active_units_per_rung(means)
+    result["unit_activity_per_rung"] = [unit_activity(m).tolist() for m in means]
+    result["active_units_per_rung"] = active_units_per_rung(means)
     if "factors" in targets:
         names = targets.get("factor_names") or [f"factor_{k + 1}" for k in range(targets["factors"].shape[1])]
         result.update(factor_metrics(means, targets["factors"], list(names), options.num_bins, options.seed))

@@ -14,6 +14,7 @@ memory, and seeded, so a report is reproducible.
 from __future__ import annotations
 
 import itertools
+import weakref
 
 import numpy as np
 import tensorflow as tf
@@ -27,6 +28,17 @@ DEFAULT_BATCH = 500
 DECODES_PER_CALL = 2048
 
 
+_FUNCTIONS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _traced(model, name, python_fn):
+    """One ``tf.function`` per model and purpose, kept for the model's lifetime: traced once, not per call."""
+    functions = _FUNCTIONS.setdefault(model, {})
+    if name not in functions:
+        functions[name] = tf.function(python_fn, reduce_retracing=True)
+    return functions[name]
+
+
 def _batches(images, batch_size):
     for start in range(0, len(images), batch_size):
         yield tf.convert_to_tensor(np.asarray(images[start:start + batch_size], np.float32))
@@ -34,7 +46,7 @@ def _batches(images, batch_size):
 
 def posterior_codes(model, images, batch_size: int = DEFAULT_BATCH) -> tuple[list, list]:
     """(means, stddevs): two lists of L float32 arrays [N, d_l], rung 1 first, from ``model.encode``."""
-    encode = tf.function(model.encode, reduce_retracing=True)
+    encode = _traced(model, "encode", model.encode)
     means = [[] for _ in range(model.num_rungs)]
     stddevs = [[] for _ in range(model.num_rungs)]
     for batch in _batches(images, batch_size):
@@ -49,7 +61,7 @@ def elbo_terms(model, images, batch_size: int = DEFAULT_BATCH) -> dict:
 
     The ELBO is a one-sample estimate per image: over a test split of thousands its noise is negligible.
     """
-    terms_fn = tf.function(lambda x: model.compute_terms(x, training=False, step=0), reduce_retracing=True)
+    terms_fn = _traced(model, "terms", lambda x: model.compute_terms(x, training=False, step=0))
     sums, count = {}, 0
     for batch in _batches(images, batch_size):
         terms = terms_fn(batch)
@@ -112,7 +124,7 @@ def importance_weighted_bounds(model, images, num_samples: int, seed: int = 0,
     Returns:
       dict: iwae [N], elbo [N] (float64; iwae >= elbo image by image).
     """
-    fn = tf.function(lambda x, k, s: log_weights(model, x, k, s), reduce_retracing=True)
+    fn = _traced(model, "log_weights", lambda x, k, s: log_weights(model, x, k, s))
     out = {"iwae": [], "elbo": []}
     calls = itertools.count()  # a fresh stateless seed for every call: no two chunks share samples
     for batch in _batches(images, batch_size):

@@ -20,10 +20,10 @@ import os
 
 import keras
 
-from vlae_tf.export import versions as _versions
+from vlae_tf.export import layout
 from vlae_tf.export.model_config import models_config
 from vlae_tf.export.signatures import NAMES, OUTPUTS, Signatures, input_dtype, row_codes
-from vlae_tf.export.versions import next_version, versions
+from vlae_tf.export.layout import next_version, versions
 from vlae_tf.export.warmup import ASSETS_EXTRA, WARMUP_FILE, read_warmup, warmup_inputs, write_warmup
 
 INFO_FILE = "vlae_tf.json"
@@ -38,8 +38,15 @@ def save(model, base_dir, version: int | None = None, *, max_samples: int = DEFA
     ``version=None`` takes the next free integer; an existing version is never overwritten. The folder is
     written under a temporary name and renamed when complete. The model name recorded in the warm-up
     requests is ``base_dir``'s last component, the name TF Serving serves it under by convention.
+    ``warmup=True`` needs the ``tensorflow-serving-api`` package (``pip install 'vlae_tf[serving]'``).
     """
+    if not all(hasattr(model, name) for name in ("config", "encode", "decode", "generate", "reconstruct")):
+        raise TypeError(f"vlae_tf.export.save takes a vlae_tf model (VLAE, HVAE or VAE), not {type(model).__name__}")
     base_dir = os.fspath(base_dir)
+    if warmup:
+        from vlae_tf import serving
+
+        serving.serving_apis()  # tensorflow-serving-api writes the warm-up records: fail before exporting
     model_name = os.path.basename(os.path.normpath(base_dir))
     serving_model = float32_copy(model)
     signatures = Signatures(serving_model, max_samples, traverse_rows)  # validates the settings first
@@ -59,7 +66,7 @@ def save(model, base_dir, version: int | None = None, *, max_samples: int = DEFA
         with open(os.path.join(folder, ASSETS_EXTRA, INFO_FILE), "w") as f:
             json.dump(info, f, indent=2, sort_keys=True)
 
-    return _versions.publish(base_dir, write, version)
+    return layout.publish(base_dir, write, version)
 
 
 def float32_copy(model):

@@ -68,11 +68,30 @@ def _has_shape(x, expected) -> tf.Tensor:
     return ok
 
 
-def _require(x, ok, *message):
-    """``x``, after an assertion that fails with ``message`` (strings and tensors) unless ``ok``."""
-    check = tf.debugging.Assert(ok, list(message), summarize=16)
-    with tf.control_dependencies([check]):
-        return tf.identity(x)
+class _Checks:
+    """The input checks of one signature call: ``InvalidArgumentError``s that name the signature.
+
+    Grappler may run an assertion after ops that consume the checked tensor, so an input that would make
+    one of them fail (a wrong shape, a huge ``num_samples``) must not reach them: with a ``fallback``, the
+    tensor is replaced by it unless the check passes, through a data dependency. Only the first failed
+    check asserts, so a request with several faults gets one predictable message.
+    """
+
+    def __init__(self, signature: str):
+        self.signature = signature
+        self.valid = tf.constant(True)
+
+    def require(self, x, ok, *message, fallback=None):
+        """``x`` (or ``fallback`` unless ``ok``), after an assertion failing with ``message`` unless ``ok``."""
+        first_failure = tf.logical_and(self.valid, tf.logical_not(ok))
+        self.valid = tf.logical_and(self.valid, ok)
+        message = [f"{self.signature}: {message[0]}", *message[1:]]
+        check = tf.debugging.Assert(tf.logical_not(first_failure), message, summarize=16)
+        with tf.control_dependencies([check]):  # and tf.function runs every assertion (it is stateful)
+            x = tf.identity(x)
+        if fallback is None:
+            return x
+        return tf.cond(ok, lambda: x, lambda: tf.cast(fallback, x.dtype))
 
 
 def _shape_text(shape) -> str:
@@ -111,45 +130,48 @@ class Signatures:
 
     # -- signatures ---------------------------------------------------------------------------------
     def reconstruct(self, images):
-        return {"reconstruction": self._output(self.model.reconstruct(self._images(images, "serving_default")))}
+        images = self._images(_Checks("serving_default"), images)
+        return {"reconstruction": self._output(self.model.reconstruct(images))}
 
     def encode(self, images):
         out = {}
-        for l, (mean, stddev) in enumerate(self.model.encode(self._images(images, "encode")), start=1):
+        for l, (mean, stddev) in enumerate(self.model.encode(self._images(_Checks("encode"), images)), start=1):
             out[f"mean_{l}"], out[f"stddev_{l}"] = tf.cast(mean, tf.float32), tf.cast(stddev, tf.float32)
         return out
 
     def decode(self, zs):
-        codes = []
-        first = None
+        checks, codes = _Checks("decode"), []
         for l, d in enumerate(self.latent_dims, start=1):
             z = zs[f"z_{l}"]
-            z = _require(z, _has_shape(z, [None, d]), f"decode: z_{l} must be float32 [N, {d}]; got shape", tf.shape(z))
+            z = checks.require(z, _has_shape(z, [None, d]), f"z_{l} must be float32 [N, {d}]; got shape", tf.shape(z),
+                               fallback=tf.zeros([1, d]))
             z = tf.ensure_shape(z, [None, d])
-            if first is None:
-                first = tf.shape(z)[0]
-            z = _require(z, tf.equal(tf.shape(z)[0], first),
-                         f"decode: every z_l must have the same N; z_1 has", first, f"rows, z_{l} has", tf.shape(z)[0])
-            codes.append(_require(z, tf.reduce_all(tf.math.is_finite(z)), f"decode: z_{l} must be finite"))
+            if codes:
+                n = tf.shape(codes[0])[0]
+                z = checks.require(z, tf.equal(tf.shape(z)[0], n), "every z_l must have the same N; z_1 has", n,
+                                   f"rows, z_{l} has", tf.shape(z)[0], fallback=tf.zeros([n, d]))
+            codes.append(checks.require(z, tf.reduce_all(tf.math.is_finite(z)), f"z_{l} must be finite"))
         return {"images": self._output(self.model.decode(codes))}
 
     def sample(self, num_samples, seed):
-        num_samples = self._scalar(num_samples, "sample", "num_samples", 1, self.max_samples)
-        return {"images": self._output(self.model.generate(num_samples, self._seed(seed, "sample")))}
+        checks = _Checks("sample")
+        num_samples = self._scalar(checks, num_samples, "num_samples", 1, self.max_samples)
+        return {"images": self._output(self.model.generate(num_samples, self._seed(checks, seed)))}
 
     def traverse(self, rung, values, seed):
-        num_rungs = len(self.latent_dims)
-        rung = self._scalar(rung, "traverse", "rung", 1, num_rungs)
-        seed = self._seed(seed, "traverse")
-        values = _require(values, _has_shape(values, [None]), "traverse: values must be float32 [K]; got shape",
-                          tf.shape(values))
+        checks, num_rungs = _Checks("traverse"), len(self.latent_dims)
+        rung = self._scalar(checks, rung, "rung", 1, num_rungs)
+        seed = self._seed(checks, seed)
+        values = checks.require(values, _has_shape(values, [None]), "values must be float32 [K]; got shape",
+                                tf.shape(values), fallback=tf.zeros([1]))
         values = tf.ensure_shape(values, [None])
-        values = _require(values, tf.logical_and(tf.size(values) > 0, tf.reduce_all(tf.math.is_finite(values))),
-                          "traverse: values must be a non-empty list of finite numbers")
+        finite = tf.logical_and(tf.size(values) > 0, tf.reduce_all(tf.math.is_finite(values)))
+        values = checks.require(values, finite, "values must be a non-empty list of finite numbers",
+                                fallback=tf.zeros([1]))
         count = self.traverse_rows * tf.gather(tf.constant(self.latent_dims), rung - 1) * tf.size(values)
-        values = _require(values, count <= self.max_samples,
-                          f"traverse: rows x dims x values =", count,
-                          f"images exceeds this export's max_samples={self.max_samples}; send fewer values")
+        values = checks.require(values, count <= self.max_samples, "rows x dims x values =", count,
+                                f"images exceeds this export's max_samples={self.max_samples}; send fewer values",
+                                fallback=tf.zeros([1]))
         branches = [lambda i=i: self._traverse_rung(i, values, seed) for i in range(num_rungs)]
         return {"images": self._output(tf.switch_case(rung - 1, branches))}
 
@@ -163,26 +185,29 @@ class Signatures:
         zs[index] = tf.where(tf.one_hot(block, d) > 0, swept, zs[index])
         return self.model.decode(zs)
 
-    def _images(self, images, signature):
+    def _images(self, checks, images):
         shape = self.image_shape
-        images = _require(images, _has_shape(images, [None, *shape]),
-                          f"{signature}: images must be float32 {_shape_text([None, *shape])}; got shape",
-                          tf.shape(images))
+        ok = tf.logical_and(_has_shape(images, [None, *shape]), tf.size(images) > 0)
+        images = checks.require(images, ok, f"images must be float32 {_shape_text([None, *shape])} with N >= 1; "
+                                "got shape", tf.shape(images), fallback=tf.zeros([1, *shape]))
         images = tf.ensure_shape(images, [None, *shape])
         # Pixels in [0, 255] sent as floats would give a confident, wrong answer: refuse them.
-        return _require(images, tf.reduce_all(tf.logical_and(images >= 0.0, images <= 1.0)),
-                        f"{signature}: images must lie in [0, 1] (divide uint8 pixels by 255); got min",
-                        tf.reduce_min(images), "max", tf.reduce_max(images))
-
-    def _scalar(self, x, signature, name, low, high):
-        x = _require(x, _has_shape(x, []), f"{signature}: {name} must be a scalar int32; got shape", tf.shape(x))
-        x = tf.ensure_shape(x, [])
-        return _require(x, tf.logical_and(x >= low, x <= high),
-                        f"{signature}: {name} must lie in [{low}, {high}]; got", x)
+        return checks.require(images, tf.reduce_all(tf.logical_and(images >= 0.0, images <= 1.0)),
+                              "images must lie in [0, 1] (divide uint8 pixels by 255); got min",
+                              tf.reduce_min(images), "max", tf.reduce_max(images))
 
     @staticmethod
-    def _seed(seed, signature):
-        seed = _require(seed, _has_shape(seed, [2]), f"{signature}: seed must be int32 [2]; got shape", tf.shape(seed))
+    def _scalar(checks, x, name, low, high):
+        x = checks.require(x, _has_shape(x, []), f"{name} must be a scalar int32; got shape", tf.shape(x),
+                           fallback=low)
+        x = tf.ensure_shape(x, [])
+        return checks.require(x, tf.logical_and(x >= low, x <= high), f"{name} must lie in [{low}, {high}]; got", x,
+                              fallback=low)
+
+    @staticmethod
+    def _seed(checks, seed):
+        seed = checks.require(seed, _has_shape(seed, [2]), "seed must be int32 [2]; got shape", tf.shape(seed),
+                              fallback=tf.zeros([2]))
         return tf.ensure_shape(seed, [2])
 
     def _output(self, images):

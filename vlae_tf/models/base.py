@@ -32,6 +32,26 @@ def as_experiment_config(config: Any) -> ExperimentConfig:
     raise TypeError(f"config must be an ExperimentConfig, ModelConfig, preset name or dict, not {type(config)}")
 
 
+def replica_rows(draw, shape):
+    """``draw(shape)`` for this replica's rows of the global batch, so per-example noise is the same on one
+    device and on many.
+
+    Under a distribution strategy every replica reads the same seed-generator state, so a plain draw would
+    give every replica the same noise. Drawing for the global batch and keeping rows [r * b, (r + 1) * b)
+    for replica r (the rows of the global batch that ``fit`` and the custom loop hand it) gives each example
+    the noise it gets on a single device. ``draw`` takes a shape; ``shape[0]`` is the per-replica batch.
+    """
+    context = tf.distribute.get_replica_context()
+    replicas = 1 if context is None else context.num_replicas_in_sync
+    if replicas == 1:
+        return draw(shape)
+    shape = tf.cast(shape, tf.int32)
+    rows = shape[0]
+    full = draw(tf.concat([[rows * replicas], shape[1:]], axis=0))
+    start = tf.cast(context.replica_id_in_sync_group, tf.int32) * rows
+    return full[start:start + rows]
+
+
 def images_of(data):
     """``fit`` may hand over ``x``, ``(x,)`` or ``(x, y)``; the models only need x."""
     while isinstance(data, (tuple, list)):
@@ -97,7 +117,7 @@ class LatentVariableModel(keras.Model):
     def _normal(self, shape, seed=None, dtype="float32"):
         """N(0, I) noise: from the model's seed generator, or stateless from a [2] int ``seed``."""
         if seed is None:
-            return keras.random.normal(shape, seed=self._noise, dtype=dtype)
+            return replica_rows(lambda s: keras.random.normal(s, seed=self._noise, dtype=dtype), shape)
         return tf.random.stateless_normal(shape, tf.cast(seed, tf.int32), dtype=dtype)
 
     def _reparameterize(self, mean, stddev, seed=None):
@@ -147,8 +167,11 @@ class LatentVariableModel(keras.Model):
         """Denoising training: salt-and-pepper then Gaussian noise on the input (not the target)."""
         cfg = self.model_config
         if cfg.salt_pepper > 0:
-            u = keras.random.uniform(tf.shape(images), seed=self._noise)
-            salt = tf.cast(keras.random.uniform(tf.shape(images), seed=self._noise) > 0.5, images.dtype)
+            def uniform(shape):
+                return replica_rows(lambda s: keras.random.uniform(s, seed=self._noise), shape)
+
+            u = uniform(tf.shape(images))
+            salt = tf.cast(uniform(tf.shape(images)) > 0.5, images.dtype)
             images = tf.where(u < cfg.salt_pepper, salt, images)
         if cfg.input_noise > 0:
             images = images + cfg.input_noise * self._normal(tf.shape(images), dtype=images.dtype)

@@ -1,0 +1,109 @@
+"""Peak resident memory (RSS) of a training run per preset, each run in a fresh subprocess.
+
+    python -m benchmarks.memory --presets mnist svhn celeba --steps 20
+
+The child imports TensorFlow, builds the preset's model, reads its data through the real input pipeline (the
+sources of ``benchmarks.pipeline``: mnist.npz, procedural shapes, a JPEG folder) and runs ``model.fit`` for
+``--steps`` steps; it then reports its own ``getrusage(RUSAGE_SELF).ru_maxrss`` (the kernel's high-water
+mark, so nothing between samples is missed) and the RSS at three points on the way: right after importing
+TensorFlow, Keras and vlae_tf (what any TensorFlow program pays before it builds a model), after building the
+model, and after the pipeline's first batch (the data in memory and the shuffle buffer filled).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+MIB = 2 ** 20
+
+
+def _rss_now() -> int:
+    import psutil
+
+    return psutil.Process().memory_info().rss
+
+
+def _peak_rss() -> int:
+    """This process's peak RSS in bytes (ru_maxrss is in KiB on Linux, bytes on macOS)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024
+
+
+def child(preset: str, overrides: dict, steps: int, precision: str) -> dict:
+    """One training run in this process; returns its memory figures."""
+    import keras
+    import tensorflow as tf  # noqa: F401
+
+    from vlae_tf import data, presets, run_dir
+    from vlae_tf.training import precision as mixed
+
+    after_import = _rss_now()
+    config = presets.get(preset, **overrides)
+    keras.utils.set_random_seed(0)
+    with mixed.policy_scope(precision):
+        model = run_dir.build_model(config)
+    model.compile()
+    after_model = _rss_now()
+    train = data.build_dataset(config, "train").repeat()
+    next(iter(train))
+    after_data = _rss_now()
+    model.fit(train, steps_per_epoch=steps, epochs=1, verbose=0, shuffle=False)
+    return {"preset": preset, "precision": precision, "steps": steps, "batch_size": config.data.batch_size,
+            "dataset": config.data.dataset, "peak_rss_mib": _peak_rss() / MIB,
+            "rss_after_import_mib": after_import / MIB, "rss_after_model_mib": after_model / MIB,
+            "rss_after_first_batch_mib": after_data / MIB,
+            "parameters": int(sum(v.numpy().size for v in model.trainable_variables))}
+
+
+def run_child(preset: str, overrides: dict, steps: int, precision: str = "float32", timeout: float = 900) -> dict:
+    """Runs :func:`child` in a fresh interpreter and returns what it reports (or the error it hit)."""
+    command = [sys.executable, "-m", "benchmarks.memory", "--child", preset, "--steps", str(steps),
+               "--precision", precision, "--overrides", json.dumps(overrides)]
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env, cwd=root)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if done.returncode or not lines:
+        tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
+        return {"preset": preset, "error": f"exit {done.returncode}: {tail[0][:300]}"}
+    return json.loads(lines[-1])
+
+
+def measure(presets_: list[str], steps: int, precision: str = "float32", quick: bool = False) -> dict:
+    """``{preset: {"peak_rss_mib", "rss_after_import_mib", ...}}`` over the pipeline sources of each preset."""
+    from benchmarks import pipeline
+
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        by_preset = {preset: overrides for preset, overrides in pipeline.sources(tmp, quick).values()}
+        for preset in presets_:
+            results[preset] = run_child(preset, by_preset.get(preset, {}), steps, precision)
+    return results
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--presets", nargs="+", default=["mnist", "svhn", "celeba"])
+    p.add_argument("--steps", type=int, default=20)
+    p.add_argument("--precision", default="float32")
+    p.add_argument("--child", metavar="PRESET", help=argparse.SUPPRESS)
+    p.add_argument("--overrides", default="{}", help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.child:
+        print(json.dumps(child(args.child, json.loads(args.overrides), args.steps, args.precision)), flush=True)
+        return None
+    result = measure(args.presets, args.steps, args.precision)
+    print(json.dumps(result, indent=2))
+    return result
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,171 @@
+"""The whole benchmark suite: writes ``benchmarks/results/<machine>-<date>.json`` and prints a table.
+
+    make bench                                  # the full suite (about 20 minutes on 2 CPU cores)
+    python -m benchmarks.run --quick            # about 2 minutes: mnist only, fewer points and rounds
+    python -m benchmarks.run --sections training scaling --presets mnist --precisions float32
+    python -m benchmarks.report benchmarks/results/<file>.json      # the table of an earlier run again
+
+Sections (``--sections``; all by default):
+
+- ``machine``: the device (GPU name when one is present), CPU, versions, load average; the matmul rate of
+  every compute dtype used.
+- ``training``: images/s of ``model.fit``, the custom loop and a hand-written ``tf.function`` step for each
+  preset and precision (``benchmarks.throughput``), with the fraction of the matmul rate reached.
+- ``pipeline``: the input pipeline alone per data source (``benchmarks.pipeline``).
+- ``memory``: peak resident memory of a short ``model.fit`` run per preset (``benchmarks.memory``).
+- ``scaling``: step time against batch size and rung count (``benchmarks.scaling``).
+- ``serving``: ``serving_default`` of the exported SavedModel against the Keras model (``benchmarks.serving``).
+
+The same command runs on a GPU machine: ``mixed_float16`` is added to the precisions, XLA is used where
+``model.fit`` would use it, and the results file is named after the GPU. Ratios inside one run are the
+figures to read on a shared machine; the load average at start and end is recorded next to them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import pathlib
+import sys
+import time
+import traceback
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import tensorflow as tf  # noqa: E402
+
+from benchmarks import machine, report  # noqa: E402
+
+SECTIONS = ("machine", "training", "pipeline", "memory", "scaling", "serving")
+PRESETS = ("mnist", "svhn", "celeba")
+RESULTS_DIR = pathlib.Path(__file__).resolve().parent / "results"
+
+# (full, quick) settings; --steps N replaces every time budget by N steps.
+FULL = {"presets": PRESETS, "rounds": 3, "seconds": 3.0, "batch_sizes": (32, 64, 128, 256, 512),
+        "rungs": (2, 3, 4, 5, 6), "scaling_rounds": 2, "scaling_seconds": 2.0, "memory_steps": 20,
+        "pipeline_batches": 100, "serving": {"rounds": 3, "calls": 100, "seconds": 2.0}}
+QUICK = {"presets": ("mnist",), "rounds": 2, "seconds": 1.0, "batch_sizes": (32, 128), "rungs": (2, 4),
+         "scaling_rounds": 1, "scaling_seconds": 1.0, "memory_steps": 5, "pipeline_batches": 20,
+         "serving": {"rounds": 1, "calls": 20, "seconds": 0.5}}
+
+
+def default_precisions() -> list[str]:
+    gpu = bool(tf.config.list_physical_devices("GPU"))
+    return ["float32", "mixed_bfloat16"] + (["mixed_float16"] if gpu else [])
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="the 2-minute version")
+    p.add_argument("--steps", type=int, help="fixed steps per timing instead of time budgets (smoke tests)")
+    p.add_argument("--sections", nargs="+", choices=SECTIONS, default=list(SECTIONS))
+    p.add_argument("--presets", nargs="+", help="training presets (default: mnist svhn celeba; quick: mnist)")
+    p.add_argument("--precisions", nargs="+", help="default: float32 mixed_bfloat16 (+ mixed_float16 on GPU)")
+    p.add_argument("--paths", nargs="+", default=["fit", "custom", "handwritten"])
+    p.add_argument("--memory-presets", nargs="+", help="default: the training presets")
+    p.add_argument("--batch-sizes", type=int, nargs="*", help="scaling: mnist batch sizes")
+    p.add_argument("--rungs", type=int, nargs="*", help="scaling: rung counts")
+    p.add_argument("--rounds", type=int, help="training rounds per path (best counts)")
+    p.add_argument("--jit", default="auto", choices=["auto", "on", "off"],
+                   help="XLA for every training path; auto: as model.fit (on with a GPU)")
+    p.add_argument("--out", help="results file (default: benchmarks/results/<machine>-<date>.json)")
+    p.add_argument("--no-table", action="store_true")
+    return p.parse_args(argv)
+
+
+def _section(results: dict, name: str, fn, *args, **kwargs):
+    """Runs one measurement; an exception is recorded in place of its result instead of ending the suite."""
+    start = time.perf_counter()
+    try:
+        value = fn(*args, **kwargs)
+    except Exception as error:  # noqa: BLE001 - one failing section must not lose the others' figures
+        traceback.print_exc()
+        value = {"error": f"{type(error).__name__}: {error}"[:500]}
+    results.setdefault("section_seconds", {})[name] = round(time.perf_counter() - start, 1)
+    return value
+
+
+def _write(results: dict, path: pathlib.Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(results, indent=2, sort_keys=False) + "\n")
+    os.replace(tmp, path)
+
+
+def run(args: argparse.Namespace) -> tuple[dict, pathlib.Path]:
+    from benchmarks import memory, pipeline, scaling, throughput
+
+    s = QUICK if args.quick else FULL
+    steps = args.steps
+    presets = args.presets or list(s["presets"])
+    precisions = args.precisions or default_precisions()
+    info = machine.describe()
+    stamp = datetime.datetime.now()
+    path = pathlib.Path(args.out) if args.out else RESULTS_DIR / f"{machine.slug(info)}-{stamp:%Y-%m-%d}.json"
+    results = {"command": "python -m benchmarks.run " + " ".join(sys.argv[1:] if args.out is None else []),
+               "started": stamp.isoformat(timespec="seconds"), "quick": args.quick, "steps": steps,
+               "machine": info}
+    if "machine" in args.sections:
+        dtypes = sorted({throughput.COMPUTE_DTYPE[p] for p in precisions})
+        results["matmul_gflops"] = {d: machine.matmul_rate(d) / 1e9 for d in dtypes}
+    if "training" in args.sections:
+        results["training"] = []
+        for preset in presets:
+            for precision in precisions:
+                entry = _section(results, f"training/{preset}/{precision}", throughput.measure, preset, precision,
+                                 args.paths, args.rounds or s["rounds"], s["seconds"], steps, args.jit)
+                results["training"].append({"preset": preset, "precision": precision, **entry})
+                _write(results, path)
+    if "pipeline" in args.sections:
+        results["pipeline"] = _section(results, "pipeline", pipeline.measure, args.quick,
+                                       steps * 5 if steps else s["pipeline_batches"])
+        _write(results, path)
+    if "memory" in args.sections:
+        results["memory"] = _section(results, "memory", memory.measure, args.memory_presets or presets,
+                                     steps or s["memory_steps"], "float32", args.quick)
+        _write(results, path)
+    if "scaling" in args.sections:
+        batch_sizes = s["batch_sizes"] if args.batch_sizes is None else args.batch_sizes
+        rungs = s["rungs"] if args.rungs is None else args.rungs
+        results["scaling"] = _section(results, "scaling", scaling.measure, batch_sizes, rungs, "float32", args.jit,
+                                      s["scaling_rounds"], s["scaling_seconds"], steps)
+        _write(results, path)
+    if "serving" in args.sections:
+        results["serving"] = _section(results, "serving", serving_section, s["serving"], steps)
+    results["load_average_end"] = list(os.getloadavg())
+    results["targets"] = report.targets(results)
+    _write(results, path)
+    return results, path
+
+
+def serving_section(settings: dict, steps: int | None) -> dict:
+    """``benchmarks.serving`` on an untrained ``mnist`` model (speed does not depend on the weights)."""
+    import keras
+
+    from benchmarks import serving
+    from vlae_tf import presets, run_dir
+    from vlae_tf.training import precision as mixed
+
+    keras.utils.set_random_seed(0)
+    with mixed.policy_scope("float32"):
+        model = run_dir.build_model(presets.get("mnist"))
+    calls = steps * 5 if steps else settings["calls"]
+    seconds = 0.2 if steps else settings["seconds"]
+    batch_size = 64
+    return {"model": "mnist", "batch_size": batch_size,
+            **serving.measure(model, settings["rounds"], calls, seconds, batch_size)}
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    results, path = run(args)
+    if not args.no_table:
+        print(report.table(results))
+    print(f"\nresults written to {path}")
+    return results
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,162 @@
+"""``eval.json``, ``eval.md`` and figures for a run folder, and the factor -> rung lines of ``make demo``.
+
+Files written into the run folder (``vlae_tf.run_dir`` describes the rest of it):
+
+    <run>/eval.json                 ``evaluate_run.evaluate_model``'s dict (rungs numbered 1..L from the pixels)
+    <run>/eval.md                   the same as tables
+    <run>/eval/traversal_rung_{l}.png
+    <run>/eval/nmi_rungs.png        normalised MI, rung x factor (data with ground-truth factors)
+    <run>/eval/nmi_dims.png         normalised MI, latent dimension x factor
+    <run>/eval/kl_per_rung.png
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import pathlib
+
+from vlae_tf import run_dir as layout
+from vlae_tf.evaluation import figures
+from vlae_tf.evaluation.evaluate_run import EvalOptions, evaluate_model
+
+EVAL_JSON = "eval.json"
+EVAL_MD = "eval.md"
+FIGURE_DIR = "eval"
+
+
+def _fmt(value, digits: int = 2) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
+
+
+def _table(header: list, rows: list) -> list[str]:
+    lines = ["| " + " | ".join(map(str, header)) + " |", "|" + "---|" * len(header)]
+    return lines + ["| " + " | ".join(map(str, row)) + " |" for row in rows]
+
+
+def dim_labels(latent_dims) -> list[str]:
+    """``z{rung}.{dim}`` for every latent dimension, rung 1 first."""
+    return [f"z{rung}.{dim}" for rung, d in enumerate(latent_dims, start=1) for dim in range(1, d + 1)]
+
+
+def likelihood_lines(result: dict) -> list[str]:
+    nats = "nats per image" if result["likelihood"] in ("bernoulli", "gaussian") else "distortion (l1, not nats)"
+    rows = [["ELBO", _fmt(result["elbo"]), _fmt(result["bits_per_dim"], 4)],
+            ["reconstruction -log p(x|z)", _fmt(result["recon"]), ""],
+            ["KL", _fmt(result["kl"]), ""]]
+    if result.get("iwae") is not None:
+        n, k = result["iwae_examples"], result["iwae_samples"]
+        rows += [[f"IWAE bound (K={k}, first {n} images)", _fmt(result["iwae"]), _fmt(result["iwae_bits_per_dim"], 4)],
+                 [f"ELBO from the same {k} samples", _fmt(result["iwae_elbo"]), ""]]
+    return _table(["quantity", nats, "bits per dim"], rows)
+
+
+def rung_lines(result: dict) -> list[str]:
+    rows = [[rung, d, _fmt(kl), _fmt(share), f"{au}/{d}"]
+            for rung, (d, kl, share, au) in enumerate(zip(result["latent_dims"], result["kl_per_rung"],
+                                                          result["kl_share_per_rung"],
+                                                          result["active_units_per_rung"]), start=1)]
+    return _table(["rung", "dims", "KL (nats)", "KL share", "active units"], rows)
+
+
+def factor_lines(result: dict) -> list[str]:
+    names = result["factor_names"]
+    rows = [[rung] + [_fmt(v) for v in values] for rung, values in enumerate(result["rung_factor_nmi"], start=1)]
+    rows.append(["**captured by rung**"] + [result["factor_rung"][n] for n in names])
+    lines = _table(["rung"] + names, rows)
+    return lines + ["", f"MIG {_fmt(result['mig'], 3)}, MIG-sup {_fmt(result['mig_sup'], 3)}"]
+
+
+def probe_lines(result: dict) -> list[str]:
+    rows = [[rung, _fmt(p["logistic"], 3), _fmt(p["knn"], 3), _fmt(p["chance"], 3)]
+            for rung, p in enumerate(result["probe_accuracy_per_rung"], start=1)]
+    return _table(["rung", "logistic", "k-NN", "chance"], rows)
+
+
+def markdown(result: dict) -> str:
+    """eval.md: the tables of one evaluation."""
+    lines = [f"# Evaluation: {result['model']} on {result['dataset']} ({result['split']} split, "
+             f"{result['num_examples']} images)", "", "## Likelihood", ""] + likelihood_lines(result)
+    lines += ["", "## Per rung (1 = nearest the pixels)", ""] + rung_lines(result)
+    if "factor_rung" in result:
+        lines += ["", "## Normalised mutual information, rung x factor", ""] + factor_lines(result)
+    if "probe_accuracy_per_rung" in result:
+        lines += ["", f"## Label probes on each rung's posterior means ({result['probe_train_examples']} "
+                      "training codes)", ""] + probe_lines(result)
+    return "\n".join(lines) + "\n"
+
+
+def write_figures(result: dict, out_dir, model=None, seed: int = 0, grids=None) -> list[str]:
+    """KL bars, NMI heat maps and (given the model, or its ``figures.traversal_grids``) traversal PNGs."""
+    out_dir = pathlib.Path(out_dir)
+    paths = [figures.kl_bars({result["model"]: result["kl_per_rung"]}, out_dir / "kl_per_rung.png")]
+    if "factor_rung" in result:
+        num_rungs = len(result["rung_factor_nmi"])
+        paths.append(figures.heatmap(result["rung_factor_nmi"], [f"rung {r}" for r in range(1, num_rungs + 1)],
+                                     result["factor_names"], f"{result['model']}: I(rung; factor) / H(factor)",
+                                     out_dir / "nmi_rungs.png"))
+        paths.append(figures.heatmap(result["dim_factor_nmi"], dim_labels(result["latent_dims"]),
+                                     result["factor_names"], f"{result['model']}: I(z_j; factor) / H(factor)",
+                                     out_dir / "nmi_dims.png"))
+    if grids is None and model is not None:
+        grids = figures.traversal_grids(model, seed=seed)
+    if grids is not None:
+        paths += figures.save_traversals(grids, out_dir)
+    return paths
+
+
+def write_report(result: dict, run, model=None, seed: int = 0, grids=None) -> dict:
+    """Writes eval.json, eval.md and the figures into the folder ``run``; returns their paths.
+
+    Traversal PNGs need ``model`` or its precomputed ``grids`` (``figures.traversal_grids``).
+    """
+    run = pathlib.Path(run)
+    run.mkdir(parents=True, exist_ok=True)
+    (run / EVAL_JSON).write_text(json.dumps(result, indent=2, sort_keys=True))
+    (run / EVAL_MD).write_text(markdown(result))
+    return {"json": str(run / EVAL_JSON), "markdown": str(run / EVAL_MD),
+            "figures": write_figures(result, run / FIGURE_DIR, model, seed, grids)}
+
+
+def evaluate_run(run, options: EvalOptions | None = None, checkpoint: str | None = None, model=None,
+                 grids=None) -> dict:
+    """Evaluates the run folder's model (or ``model``, already loaded) and writes the report into the folder."""
+    config = layout.load_config(run)
+    model = model if model is not None else layout.load_model(run, checkpoint)
+    result = evaluate_model(model, config, options)
+    result["run"] = str(run)
+    write_report(result, run, model, seed=(options or EvalOptions()).seed, grids=grids)
+    return result
+
+
+def factor_rung_summary(result: dict) -> list[str]:
+    """``factor  (level)  rung r  [NMI per rung]`` per factor, for a result with ground-truth factors."""
+    from vlae_tf.data.shapes import FACTOR_LEVELS
+
+    lines = [f"{result['model']} on {result['dataset']}: the rung (1 = nearest the pixels) that captured each factor"]
+    for k, name in enumerate(result["factor_names"]):
+        nmi = " ".join(f"{row[k]:.2f}" for row in result["rung_factor_nmi"])
+        level = FACTOR_LEVELS.get(name, "")
+        lines.append(f"  {name:<10} {level:<7} rung {result['factor_rung'][name]}   NMI per rung 1..L: {nmi}")
+    return lines
+
+
+def print_factor_rungs(config, out) -> None:
+    """The end of ``make demo``: for each ground-truth factor, the rung that captured it (and the NMI table)."""
+    from vlae_tf.evaluation.evaluate_run import factor_metrics
+    from vlae_tf.evaluation.model_metrics import posterior_codes
+    from vlae_tf import data
+
+    images, targets = data.load_arrays(config, "test", binarize=True)
+    if "factors" not in targets:
+        print(f"{config.data.dataset} has no ground-truth factors: no factor -> rung report")
+        return
+    model = layout.load_model(out)
+    means, _ = posterior_codes(model, images)
+    result = {"model": model.kind, "dataset": config.data.dataset}
+    result.update(factor_metrics(means, targets["factors"], list(targets["factor_names"])))
+    print("\n".join(factor_rung_summary(result)))

@@ -1,0 +1,73 @@
+"""TensorBoard output of the custom loop, written by the chief only.
+
+    <run>/logs/train/    scalars every ``train.summary_every`` steps: ``loss``, ``elbo``, ``recon``, ``kl``,
+                         ``kl/rung_{l}`` (means over the steps since the last write, skipped steps left out),
+                         ``kl_weight``, ``learning_rate``, ``loss_scale`` (mixed_float16), ``images_per_second``
+                         and ``skipped_steps`` (the run's total)
+    <run>/logs/images/   every ``train.image_every`` steps the grids of ``vlae_tf.visualize.image_grids``:
+                         ``traversal/rung_{l}`` per rung, ``manifold/rung_{l}`` per 2-dim rung, ``samples``
+
+The two runs sit side by side like the ``train`` and ``images`` runs of ``model.fit`` with the
+``TraversalImages`` callback, so ``tensorboard --logdir <run>/logs`` shows either loop the same way.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Mapping
+
+import numpy as np
+import tensorflow as tf
+
+from vlae_tf import callbacks, visualize
+
+SCALAR_RUN = "train"
+IMAGE_RUN = "images"
+
+
+class Summaries:
+    """Scalar and image summaries under ``log_dir``; every method is a no-op when ``enabled`` is False."""
+
+    def __init__(self, log_dir: str | os.PathLike, enabled: bool = True, image_seed: int = 0):
+        self.enabled = enabled
+        self.image_seed = image_seed
+        self._scalars = self._images = None
+        if enabled:
+            self._scalars = tf.summary.create_file_writer(os.path.join(log_dir, SCALAR_RUN))
+            self._images = tf.summary.create_file_writer(os.path.join(log_dir, IMAGE_RUN))
+
+    def scalars(self, values: Mapping[str, float | None], step: int) -> None:
+        """One scalar per entry (None values are left out), at ``step``."""
+        if not self.enabled:
+            return
+        with self._scalars.as_default():
+            for name, value in values.items():
+                if value is not None:
+                    tf.summary.scalar(name, float(value), step=int(step))
+        self._scalars.flush()
+
+    def grids(self, model, reconstruction_images=None) -> dict[str, np.ndarray]:
+        """The pictures of ``model`` now, by summary name; ``reconstructions`` too when images are given."""
+        grids = visualize.image_grids(model, seed=self.image_seed)
+        if reconstruction_images is not None:
+            originals = np.asarray(reconstruction_images, np.float32)
+            grids["reconstructions"] = visualize.reconstruction_grid(originals, model.reconstruct(originals))
+        return grids
+
+    def images(self, model, step: int, reconstruction_images=None) -> dict[str, np.ndarray]:
+        """Computes and writes the grids at ``step``; returns them (empty when disabled)."""
+        if not self.enabled:
+            return {}
+        grids = self.grids(model, reconstruction_images)
+        callbacks.write_images(self._images, grids, step)
+        return grids
+
+    def close(self) -> None:
+        for writer in (self._scalars, self._images):
+            if writer is not None:
+                writer.close()
+        self._scalars = self._images = None
+        self.enabled = False
+
+
+__all__ = ["IMAGE_RUN", "SCALAR_RUN", "Summaries"]
