@@ -8,7 +8,8 @@ this measures the training step, not the input pipeline) with the trainer's defa
 ``--warmup`` steps (tracing, graph optimisation) the loops alternate blocks of ``--steps`` steps for
 ``--rounds`` rounds, so load from other processes hits both alike; a block's clock runs from its first to its
 last step end, covering each loop's per-step Python work but not the custom loop's end-of-call checkpoint,
-images and model save. The median block counts. With a GPU, ``mixed_float16`` is measured too (both loops
+images and model save. The median block counts, in images per wall-clock second and per CPU second of the
+process (the steadier figure on a machine shared with other jobs). With a GPU, ``mixed_float16`` is measured too (both loops
 then use XLA, ``model.fit``'s default there).
 """
 
@@ -41,11 +42,18 @@ class _Clock(keras.callbacks.Callback):
         self.stamps = []
 
     def on_train_batch_end(self, batch, logs=None):
-        self.stamps.append(time.perf_counter())
+        self.stamps.append(_now())
+
+
+def _now():
+    """(wall-clock, this process's CPU time): on a shared machine the CPU time is the steadier measure."""
+    return time.perf_counter(), time.process_time()
 
 
 def _rate(stamps, batch):
-    return batch * (len(stamps) - 1) / (stamps[-1] - stamps[0])
+    """(images per wall-clock second, images per CPU second) between the first and the last stamp."""
+    steps = len(stamps) - 1
+    return tuple(batch * steps / (stamps[-1][i] - stamps[0][i]) for i in (0, 1))
 
 
 class FitRun:
@@ -81,7 +89,7 @@ class CustomRun:
 
         def timed_step(*args):
             out = step(*args)
-            self.stamps.append(time.perf_counter())  # the loop reads the result at once: the step is done
+            self.stamps.append(_now())  # the loop reads the result at once: the step is done
             return out
 
         self.trainer._train_step = timed_step
@@ -93,7 +101,7 @@ class CustomRun:
 
 
 def measure(config, x, steps, warmup, rounds) -> dict:
-    """Median images/s over ``rounds`` alternating blocks of ``steps`` steps, after ``warmup`` steps each."""
+    """Median (images/s, images per CPU-s) over ``rounds`` alternating blocks of ``steps`` steps."""
     with tempfile.TemporaryDirectory() as folder:
         runs = {"fit": FitRun(config, x), "custom": CustomRun(config, x, folder)}
         for run in runs.values():
@@ -102,7 +110,7 @@ def measure(config, x, steps, warmup, rounds) -> dict:
         for _ in range(rounds):
             for name, run in runs.items():
                 rates[name].append(run.block(steps))
-    return {name: float(np.median(r)) for name, r in rates.items()}
+    return {name: tuple(float(np.median([x[i] for x in r])) for i in (0, 1)) for name, r in rates.items()}
 
 
 def main(argv=None):
@@ -120,20 +128,25 @@ def main(argv=None):
     if args.batch_size:
         base = base.replace(**{"data.batch_size": args.batch_size})
     x = _images(base)
-    print(f"preset {args.preset}, batch {base.data.batch_size}, {args.steps} timed steps after {args.warmup}, "
-          f"{'GPU ' + tf.config.experimental.get_device_details(tf.config.list_physical_devices('GPU')[0]).get('device_name', '') if gpu else 'CPU'}"
-          f", {os.cpu_count()} CPU cores")
+    device = "CPU"
+    if gpu:
+        device = tf.config.experimental.get_device_details(tf.config.list_physical_devices("GPU")[0])
+        device = "GPU " + device.get("device_name", "")
+    print(f"preset {args.preset}, batch {base.data.batch_size}, blocks of {args.steps} steps x {args.rounds} rounds "
+          f"after {args.warmup}, {device}, {os.cpu_count()} CPU cores")
     rates = {}
     for precision in precisions:
         config = base.replace(**{"train.precision": precision})
         rate = rates[precision] = measure(config, x, args.steps, args.warmup, args.rounds)
-        print(f"{precision:15s} fit {rate['fit']:9.1f} img/s   custom {rate['custom']:9.1f} img/s   "
-              f"custom/fit {rate['custom'] / rate['fit']:.2f}", flush=True)
+        for i, unit in enumerate(("img/s", "img/CPU-s")):
+            print(f"{precision:15s} fit {rate['fit'][i]:8.1f} {unit:9s} custom {rate['custom'][i]:8.1f} {unit:9s} "
+                  f"custom/fit {rate['custom'][i] / rate['fit'][i]:.2f}", flush=True)
     if "float32" in rates:
         for precision in rates:
             if precision != "float32":
-                print(f"{precision} / float32: fit {rates[precision]['fit'] / rates['float32']['fit']:.2f}x, "
-                      f"custom {rates[precision]['custom'] / rates['float32']['custom']:.2f}x")
+                ratios = [f"{loop} {rates[precision][loop][i] / rates['float32'][loop][i]:.2f}x"
+                          for i in (0, 1) for loop in ("fit", "custom")]
+                print(f"{precision} / float32: wall-clock {', '.join(ratios[:2])}; CPU time {', '.join(ratios[2:])}")
     return rates
 
 

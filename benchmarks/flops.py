@@ -40,6 +40,8 @@ COUNTED = (keras.layers.Conv2DTranspose, keras.layers.Conv2D, keras.layers.Dense
 
 def layer_macs(layer, input_shape, output_shape) -> int:
     """Multiply-accumulates of ``layer`` for ONE example, from its input and output shapes (batch first)."""
+    if not isinstance(layer, COUNTED):
+        raise TypeError(f"{type(layer).__name__} is not counted; counted: {', '.join(c.__name__ for c in COUNTED)}")
     kernel = tuple(layer.kernel.shape)
     if isinstance(layer, keras.layers.Conv2DTranspose):  # kernel [kh, kw, C_out, C_in]
         kh, kw, c_out, c_in = kernel
@@ -47,9 +49,7 @@ def layer_macs(layer, input_shape, output_shape) -> int:
     if isinstance(layer, keras.layers.Conv2D):  # kernel [kh, kw, C_in / groups, C_out]
         kh, kw, c_in_per_group, c_out = kernel
         return math.prod(output_shape[1:3]) * kh * kw * c_in_per_group * c_out
-    if isinstance(layer, keras.layers.Dense):  # kernel [in, units]
-        return math.prod(input_shape[1:-1]) * kernel[0] * kernel[1]
-    raise TypeError(f"{type(layer).__name__} is not counted; counted: {', '.join(c.__name__ for c in COUNTED)}")
+    return math.prod(input_shape[1:-1]) * kernel[0] * kernel[1]  # Dense: kernel [in, units]
 
 
 @contextlib.contextmanager

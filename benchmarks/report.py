@@ -72,10 +72,11 @@ def _best_rate(entry: dict) -> float:
     return paths["fit"]["images_per_s"] if "fit" in paths else max(p["images_per_s"] for p in paths.values())
 
 
-def _rows(header: list[str], rows: list[list]) -> list[str]:
+def _rows(header: list[str], rows: list[list], left: int = 1) -> list[str]:
+    """Aligned text rows: the first ``left`` columns flush left, the others (numbers) flush right."""
     cells = [[str(c) for c in row] for row in [header] + rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
-    lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
+    lines = ["  ".join(c.ljust(w) if i < left else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))).rstrip()
              for r in cells]
     return [lines[0], "  ".join("-" * w for w in widths)] + lines[1:]
 
@@ -106,7 +107,7 @@ def table(results: dict) -> str:
                          f"{e.get('fit_over_handwritten', float('nan')):.2f}",
                          f"{e.get('custom_over_handwritten', float('nan')):.2f}"])
         out += _rows(["preset", "precision", "batch", "GFLOP/step", "fit", "custom loop", "hand-written",
-                      "fit/hw time", "custom/hw time"], rows) + [""]
+                      "fit/hw time", "custom/hw time"], rows, left=2) + [""]
     pipeline = results.get("pipeline")
     if pipeline:
         by_preset = _training(results)
@@ -120,17 +121,23 @@ def table(results: dict) -> str:
             rate = _best_rate(train) if train else None
             rows.append([source, e["preset"], f"{e['images_per_s']:.0f}", f"{e['first_epoch_images_per_s']:.0f}",
                          f"{rate:.1f}" if rate else "-", f"{e['images_per_s'] / rate:.0f}x" if rate else "-"])
-        out += _rows(["source", "feeds", "pipeline img/s", "first epoch img/s", "training img/s", "ratio"], rows)
+        out += _rows(["source", "feeds", "pipeline img/s", "first epoch img/s", "training img/s", "ratio"], rows, left=2)
         out.append("")
     memory = results.get("memory")
     if memory:
         out.append("Peak resident memory of a training run (model.fit, real pipeline, fresh process)")
-        rows = [[p, e.get("dataset", ""), f"{e['peak_rss_mib']:.0f}", f"{e['rss_after_import_mib']:.0f}",
-                 f"{e['rss_after_model_mib']:.0f}", f"{e['rss_after_first_batch_mib']:.0f}",
-                 f"{e.get('gpu_peak_mib', float('nan')):.0f}"] if "peak_rss_mib" in e else
-                [p, "error: " + e.get("error", "?")[:70], "", "", "", "", ""] for p, e in memory.items()]
-        out += _rows(["preset", "data", "peak MiB", "after import", "after model", "after 1st batch",
-                      "GPU peak MiB"], rows) + [""]
+        rows = []
+        for p, e in memory.items():
+            if "peak_rss_mib" not in e:
+                rows.append([p, "error: " + e.get("error", "?")[:70], "", "", "", "", "", ""])
+                continue
+            runs = e.get("peak_rss_mib_runs", [e["peak_rss_mib"]])
+            gpu = f"{e['gpu_peak_mib']:.0f}" if "gpu_peak_mib" in e else "-"
+            rows.append([p, e.get("dataset", ""), f"{e['peak_rss_mib']:.0f}", " / ".join(f"{r:.0f}" for r in runs),
+                         f"{e['rss_after_import_mib']:.0f}", f"{e['rss_after_model_mib']:.0f}",
+                         f"{e['rss_after_first_batch_mib']:.0f}", gpu])
+        out += _rows(["preset", "data", "peak MiB", "runs", "after import", "after model", "after 1st batch",
+                      "GPU peak MiB"], rows, left=2) + [""]
     scaling = results.get("scaling")
     if scaling:
         for key, label in (("batch", "batch size (mnist)"), ("rungs", "rungs (svhn 32x32x3, batch 100)")):
@@ -156,7 +163,7 @@ def table(results: dict) -> str:
     if checks:
         out.append("Targets (measured, not asserted)")
         rows = [[c["target"], c["measured"], {True: "met", False: "NOT met", None: "-"}[c["met"]]] for c in checks]
-        out += _rows(["target", "measured", ""], rows)
+        out += _rows(["target", "measured", ""], rows, left=3)
     return "\n".join(out)
 
 

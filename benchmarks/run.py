@@ -44,10 +44,11 @@ RESULTS_DIR = pathlib.Path(__file__).resolve().parent / "results"
 
 # (full, quick) settings; --steps N replaces every time budget by N steps.
 FULL = {"presets": PRESETS, "rounds": 3, "seconds": 3.0, "batch_sizes": (32, 64, 128, 256, 512),
-        "rungs": (2, 3, 4, 5, 6), "scaling_rounds": 2, "scaling_seconds": 2.0, "memory_steps": 20,
+        "rungs": (2, 3, 4, 5, 6), "scaling_rounds": 2, "scaling_seconds": 2.0, "memory_steps": 20, "memory_repeats": 2,
         "pipeline_batches": 100, "serving": {"rounds": 3, "calls": 100, "seconds": 2.0}}
 QUICK = {"presets": ("mnist",), "rounds": 2, "seconds": 1.0, "batch_sizes": (32, 128), "rungs": (2, 4),
-         "scaling_rounds": 1, "scaling_seconds": 1.0, "memory_steps": 5, "pipeline_batches": 20,
+         "scaling_rounds": 1, "scaling_seconds": 1.0, "memory_steps": 5, "memory_repeats": 1,
+         "pipeline_batches": 20,
          "serving": {"rounds": 1, "calls": 20, "seconds": 0.5}}
 
 
@@ -124,7 +125,8 @@ def run(args: argparse.Namespace) -> tuple[dict, pathlib.Path]:
         _write(results, path)
     if "memory" in args.sections:
         results["memory"] = _section(results, "memory", memory.measure, args.memory_presets or presets,
-                                     steps or s["memory_steps"], "float32", args.quick)
+                                     steps or s["memory_steps"], "float32", args.quick,
+                                     1 if steps else s["memory_repeats"])
         _write(results, path)
     if "scaling" in args.sections:
         batch_sizes = s["batch_sizes"] if args.batch_sizes is None else args.batch_sizes

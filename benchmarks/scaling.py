@@ -40,9 +40,8 @@ def time_step(config, precision: str, jit, rounds: int, seconds: float, steps: i
     """Best seconds per hand-written training step of ``config``."""
     run = throughput.handwritten_path(config, precision, throughput.fixed_batches(config),
                                       throughput.resolve_jit(jit))
-    probe = run(2) / 2  # the first call traces; the second one is the probe
-    probe = run(2) / 2
-    n = throughput.steps_for(probe, seconds, steps)
+    run(2)  # trace and warm up
+    n = steps or throughput.steps_for(run(2) / 2, seconds, None)
     return min(run(n) / n for _ in range(rounds))
 
 

@@ -78,6 +78,19 @@ def parity(args):
         trainer.train(steps)
         return start, weights(trainer.model)
 
+    def overflow_on_one_replica():
+        # Keras' LossScaleOptimizer alone checks replica 0's gradients only; here replica 1 overflows.
+        poisoned = images()
+        poisoned[2 * batch + batch // 2:3 * batch] = np.nan  # replica 1's half of the third batch
+        trainer = Trainer(config, tempfile.mkdtemp(), strategy=mirrored, precision="mixed_float16", verbose=0,
+                          dataset_fn=in_memory_dataset_fn(poisoned, batch))
+        trainer.optimizer.dynamic_scale.assign(1.0)  # no overflow but the injected one
+        trainer.train(2)
+        before = weights(trainer.model)
+        trainer.train(3)
+        return {"changed": max_diff(weights(trainer.model), before), "skipped": trainer.skipped_steps,
+                "scale": float(trainer.optimizer.dynamic_scale.numpy())}
+
     default = tf.distribute.get_strategy()
     runs = {"fit_default": fit(default), "fit_mirrored": fit(mirrored), "custom_default": custom(default),
             "custom_mirrored": custom(mirrored)}
@@ -85,7 +98,8 @@ def parity(args):
     return {"replicas": mirrored.num_replicas_in_sync,
             "moved": max_diff(reference, start),
             "start_diff": {k: max_diff(v[0], start) for k, v in runs.items()},
-            "diff": {k: max_diff(v[1], reference) for k, v in runs.items()}}
+            "diff": {k: max_diff(v[1], reference) for k, v in runs.items()},
+            "overflow_on_one_replica": overflow_on_one_replica()}
 
 
 def multi_worker(args):

@@ -35,6 +35,7 @@ def _events(directory):
             for tag in acc.Tags()["tensors"]}
 
 
+@pytest.mark.slow
 def test_custom_loop_reaches_the_weights_of_fit_on_one_device(tmp_path):
     config, x = tiny_config(**FAST), images()
     keras.utils.set_random_seed(config.train.seed)
@@ -69,6 +70,7 @@ def test_run_folder_and_tensorboard_scalars_and_one_traversal_per_rung(tmp_path)
         assert step == 4 and image[2].startswith(b"\x89PNG")  # [width, height, png]
 
 
+@pytest.mark.slow
 def test_resumed_run_continues_exactly_where_the_uninterrupted_one_goes(tmp_path):
     overrides = {"data.batch_size": 16, "train.checkpoint_every": 3, "train.summary_every": 3}  # shuffled shapes
     straight = _trainer(tmp_path / "a", **overrides)
@@ -177,3 +179,10 @@ def test_run_custom_writes_a_complete_run_folder(tmp_path):
     final = run_dir.load_model(tmp_path)  # model.keras
     from_checkpoint = run_dir.load_model(tmp_path, checkpoint=str(tmp_path / "checkpoints" / "ckpt-4"))
     assert max_diff(weights(final), weights(from_checkpoint)) == 0.0
+
+
+def test_a_dataset_batched_unlike_the_config_is_refused(tmp_path):
+    trainer = Trainer(tiny_config(**{"data.batch_size": 16}), tmp_path, verbose=0,
+                      dataset_fn=in_memory_dataset_fn(images(), BATCH))
+    with pytest.raises(ValueError, match="batches of 8 but data.batch_size=16"):
+        trainer.train(1)

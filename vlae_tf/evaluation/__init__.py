@@ -5,6 +5,16 @@
 - active_units: Burda et al.'s active units, per rung.
 - probes: logistic and k-NN probe accuracies, per rung.
 - bounds: ELBO, IWAE bound (batched over samples), bits per dimension.
+
+Model-dependent modules, imported by name (they load TensorFlow and the data pipelines):
+
+- model_metrics: posterior codes, ELBO terms and IWAE log weights of a trained model, batched.
+- evaluate_run: everything ``vlae-eval`` measures, as one JSON-ready dict.
+- report / figures: eval.json, eval.md and PNG figures in a run folder; ``make demo``'s factor -> rung lines.
+- comparison: the side-by-side report of ``vlae-compare`` and the paper's claims as checks.
+
+The functions ``mig`` and ``active_units`` re-exported here shadow their modules' names: import the modules
+as ``from vlae_tf.evaluation.mig import mig_sup`` rather than through this package's attributes.
 """
 
 from vlae_tf.evaluation.active_units import (

@@ -39,7 +39,7 @@ class EvalOptions:
     max_examples: int | None = None  # None: the whole split (ELBO, codes, information)
     iw_samples: int = 100  # K of the IWAE bound (0 skips it); K = 1000 works, it is only slower
     iw_examples: int = 500  # images the IWAE bound is averaged over (the first ones of the split)
-    probe_train_examples: int = 10000  # training images whose codes fit the probes
+    probe_train_examples: int = 10000  # training images whose codes fit the probes (0 skips the probes)
     num_bins: int = 20  # histogram bins for the mutual information (disentanglement_lib's default)
     seed: int = 0
 
@@ -89,8 +89,7 @@ def factor_metrics(means_per_rung, factors, factor_names, num_bins: int = 20, se
 
 def probe_metrics(model, config, test_means, test_labels, options: EvalOptions) -> dict:
     """Per-rung logistic and k-NN probe accuracy of the class label, trained on training-split codes."""
-    train_images, train_targets = data.load_arrays(config, "train", options.probe_train_examples or None,
-                                                   binarize=True)
+    train_images, train_targets = data.load_arrays(config, "train", options.probe_train_examples, binarize=True)
     train_means, _ = model_metrics.posterior_codes(model, train_images)
     results = probes.probe_per_rung(train_means, train_targets["labels"], test_means, test_labels,
                                     seed=options.seed)
@@ -114,6 +113,6 @@ def evaluate_model(model, config, options: EvalOptions | None = None) -> dict:
     if "factors" in targets:
         names = targets.get("factor_names") or [f"factor_{k + 1}" for k in range(targets["factors"].shape[1])]
         result.update(factor_metrics(means, targets["factors"], list(names), options.num_bins, options.seed))
-    if "labels" in targets and np.unique(targets["labels"]).size > 1:
+    if "labels" in targets and np.unique(targets["labels"]).size > 1 and options.probe_train_examples > 0:
         result.update(probe_metrics(model, config, means, np.asarray(targets["labels"]), options))
     return result

@@ -130,6 +130,7 @@ class Trainer:
         self._per_step = self._pipeline_batches = None
         self.summaries = Summaries(self.run_dir / layout.LOG_DIR, enabled=self.chief, image_seed=config.train.seed)
         self.metrics: dict = {}
+        self._streak = 0  # consecutive steps with a non-finite loss
 
     # -- input --------------------------------------------------------------------------------------
     def _default_dataset_fn(self, input_context):
@@ -140,6 +141,12 @@ class Trainer:
     def _input_fn(self, start_step: int):
         def dataset_fn(input_context):
             ds = self._dataset_fn(input_context)
+            expected, batch = input_context.get_per_replica_batch_size(self.global_batch_size), \
+                ds.element_spec.shape[0]
+            if batch is not None and batch != expected:  # the loss is averaged over data.batch_size
+                raise ValueError(f"dataset_fn gives batches of {batch} but data.batch_size={self.global_batch_size} "
+                                 f"means {expected} per replica; batch with "
+                                 "input_context.get_per_replica_batch_size(data.batch_size)")
             # Batches this pipeline hands out per global step: one per replica it feeds.
             self._per_step = input_context.num_replicas_in_sync // input_context.num_input_pipelines
             self._pipeline_batches = int(ds.cardinality())
@@ -147,12 +154,9 @@ class Trainer:
 
         return dataset_fn
 
-    def _multi_worker(self) -> bool:
-        return isinstance(self.strategy, tf.distribute.MultiWorkerMirroredStrategy)
-
     def _worker_mean(self, value: float) -> float:
         """The mean of ``value`` over every replica of every worker (``value`` where there is one worker)."""
-        if not self._multi_worker():
+        if not isinstance(self.strategy, tf.distribute.MultiWorkerMirroredStrategy):
             return float(value)
         strategy = self.strategy
 
@@ -202,8 +206,8 @@ class Trainer:
         names = self.model.term_names
         loss_scaled = isinstance(self.optimizer, keras.optimizers.LossScaleOptimizer)
         progress = Progress(self.step, target, self.verbose if self.chief else 0)
-        interval, streak, first = _Interval(names), 0, True
-        written = imaged = saved = None
+        interval, first = _Interval(names), True
+        saved_at = written_at = imaged_at = None  # the steps of the last checkpoint, scalars and images
         with StopRequests() as stop:
             while self.step < target:
                 flag = tf.constant(0.0 if stop.signum is None else 1.0)
@@ -215,7 +219,9 @@ class Trainer:
                 self.skipped_steps += not result.applied
                 # Under loss scaling, overflowing gradients with a finite loss are the scale adapting, not
                 # divergence; without it any non-finite value is.
-                streak = streak + 1 if not result.loss_finite or not (result.grads_finite or loss_scaled) else 0
+                diverging = not result.loss_finite or not (result.grads_finite or loss_scaled)
+                self._streak = self._streak + 1 if diverging else 0
+                streak = self._streak
                 progress.update(self.step, result.terms["loss"], interval.images_per_second(self.global_batch_size))
                 if result.stop:
                     raise TrainingInterrupted(stop.signum or 0, self.step, self._save())
@@ -226,16 +232,19 @@ class Trainer:
                         f"saving, the last good checkpoint is {self.last_checkpoint}. Lower train.learning_rate, "
                         "set train.clip_norm or check the data for NaNs")
                 if self.step % cfg.checkpoint_every == 0 and streak == 0:
-                    saved = self._save()
+                    self._save()
+                    saved_at = self.step
                 if self.step % cfg.summary_every == 0:
-                    written, interval = self._write_scalars(interval), _Interval(names)
+                    self._write_scalars(interval)
+                    interval, written_at = _Interval(names), self.step
                 if self.step % cfg.image_every == 0:
-                    imaged = self.summaries.images(self.model, self.step)
-        if saved is None or self.step % cfg.checkpoint_every:
+                    self.summaries.images(self.model, self.step)
+                    imaged_at = self.step
+        if saved_at != self.step:
             self._save()
-        if written is None or self.step % cfg.summary_every:
+        if written_at != self.step:
             self._write_scalars(interval)
-        if imaged is None or self.step % cfg.image_every:
+        if imaged_at != self.step:
             self.summaries.images(self.model, self.step)
         if self.chief:
             from vlae_tf.training.keras_fit import save_model_atomically
