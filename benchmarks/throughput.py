@@ -146,9 +146,10 @@ def handwritten_step(model, optimizer, jit: bool):
     return step
 
 
-def handwritten_path(config, precision: str, images: np.ndarray, jit: bool) -> Callable[[int], float]:
+def handwritten_path(config, precision: str, images: np.ndarray, jit: bool, optimizer=None) -> Callable[[int], float]:
+    """``optimizer``: a Keras optimizer or a factory of one (default: the library's, Adam)."""
     model = _build_model(config, precision)
-    optimizer = mixed.build_optimizer(config, precision)
+    optimizer = mixed.build_optimizer(config, precision, optimizer)
     optimizer.build(model.trainable_variables)
     step = handwritten_step(model, optimizer, jit)
     iterator = iter(batches_dataset(images))

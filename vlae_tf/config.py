@@ -60,6 +60,10 @@ class ModelConfig:
     dense_units: int = 512  # top rung width (the original used 1024 for MNIST)
     activation: str = "leaky_relu"  # the original's lrelu
     combine: str = "concat"  # how v_l(z_l) joins g_{l+1}: concat | add | gated_add (gate starts at 0.1)
+    # The lowest ``broadcast_rungs`` rungs inject z_l as one feature vector tiled over their grid instead of a
+    # dense map to it: they can set per-pixel statistics (colour) but cannot place anything. 0 is the
+    # original code; the shapes preset needs 1 for the VLAE's hierarchy to form (docs/comparison.md).
+    broadcast_rungs: int = 0
     likelihood: str = "bernoulli"  # bernoulli | gaussian | l1 (the original's scaled L1)
     gaussian_scale: float | None = None  # None: learn one log-scale per channel; a float fixes it
     l1_scale: float = 1.0  # multiplies the summed L1 distortion (the original weighs it against the KL)
@@ -102,6 +106,9 @@ class ModelConfig:
         object.__setattr__(self, "beta", tuple(float(b) for b in _as_tuple(beta, len(dims), "model.beta")))
         for b in self.beta:
             _check_positive("model.beta", b, allow_zero=True)
+        if self.broadcast_rungs < 0 or (self.kind == "vlae" and self.broadcast_rungs > len(dims) - 1):
+            raise ValueError(f"model.broadcast_rungs={self.broadcast_rungs!r} is not valid; give 0..{len(dims) - 1}: "
+                             "how many of the convolutional rungs, from the pixels up, inject a tiled vector")
         _check_positive("model.convs_per_rung", self.convs_per_rung)
         _check_positive("model.dense_units", self.dense_units)
         _check_positive("model.warmup_steps", self.warmup_steps, allow_zero=True)

@@ -16,8 +16,11 @@ _BASE = ExperimentConfig()
 
 _PRESETS: dict[str, ExperimentConfig] = {
     # 32x32 RGB, factors at three levels (colour / position+scale / shape+rotation); small enough for a CPU.
+    # Gaussian likelihood: the images are continuous colours, not binary. Rung 1 injects a tiled vector: with
+    # a dense map it drew the shape's position and the top rung took the colours (docs/comparison.md).
     "shapes": ExperimentConfig(
-        model=ModelConfig(image_shape=(32, 32, 3), latent_dims=(3, 3, 3), conv_channels=(32, 64), dense_units=256),
+        model=ModelConfig(image_shape=(32, 32, 3), latent_dims=(3, 3, 3), conv_channels=(32, 64), dense_units=256,
+                          likelihood="gaussian", broadcast_rungs=1),
         data=DataConfig(dataset="shapes", batch_size=64),
         train=TrainConfig(learning_rate=1e-3, epochs=10)),
     "mnist": ExperimentConfig(

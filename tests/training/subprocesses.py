@@ -6,15 +6,17 @@ import pathlib
 import socket
 import subprocess
 import sys
+import time
 
 SCENARIO = pathlib.Path(__file__).with_name("scenario.py")
 REPO = SCENARIO.parents[2]
+TIMEOUT = 600  # seconds; a scenario takes 20-60 s on two idle cores, much longer on a loaded machine
 
 
 def environment(**extra):
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONUNBUFFERED": "1", **extra}
+    env = {k: v for k, v in os.environ.items() if k != "TF_CONFIG"}  # a cluster only where a test asks for one
+    env.update(TF_CPP_MIN_LOG_LEVEL="3", PYTHONUNBUFFERED="1", **extra)
     env["PYTHONPATH"] = os.pathsep.join([str(REPO)] + [p for p in [env.get("PYTHONPATH")] if p])
-    env.pop("TF_CONFIG", None) if "TF_CONFIG" not in extra else None
     return env
 
 
@@ -31,9 +33,28 @@ def result(output: str) -> dict:
     return json.loads(lines[-1][len("RESULT "):])
 
 
-def run(name, args, timeout=240, **env) -> dict:
+def finish(procs, timeout=TIMEOUT) -> list[str]:
+    """Waits for every process and returns what each printed. When one fails or time runs out the others are
+    killed: a worker left alone would wait in a collective forever."""
+    deadline = time.monotonic() + timeout
+    while any(p.poll() is None for p in procs):
+        if time.monotonic() > deadline or any(p.poll() not in (None, 0) for p in procs):
+            break
+        time.sleep(0.5)
+    timed_out = any(p.poll() is None for p in procs) and time.monotonic() > deadline
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+    outputs = [proc.communicate()[0] for proc in procs]
+    if timed_out:
+        printed = "\n---\n".join(output[-2000:] for output in outputs)
+        raise AssertionError(f"scenario still running after {timeout} s; it printed:\n{printed}")
+    return outputs
+
+
+def run(name, args, timeout=TIMEOUT, **env) -> dict:
     proc = start(name, args, **env)
-    output, _ = proc.communicate(timeout=timeout)
+    output, = finish([proc], timeout)
     assert proc.returncode == 0, f"scenario {name} failed ({proc.returncode}):\n{output[-3000:]}"
     return result(output)
 

@@ -35,12 +35,7 @@ def test_two_workers_finish_with_identical_weights_and_only_the_chief_writes(tmp
         tf_config = json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})
         args = {"run_dir": str(tmp_path / f"run{index}"), "steps": 4, "out": str(tmp_path / f"w{index}.npz")}
         procs.append(subprocesses.start("multi_worker", args, TF_CONFIG=tf_config))
-    try:
-        outputs = [proc.communicate(timeout=240)[0] for proc in procs]
-    finally:  # a failed worker leaves the other waiting in a collective
-        for proc in procs:
-            if proc.poll() is None:
-                proc.kill()
+    outputs = subprocesses.finish(procs)
     for proc, output in zip(procs, outputs):
         assert proc.returncode == 0, output[-3000:]
     outputs = [subprocesses.result(output) for output in outputs]

@@ -28,7 +28,7 @@ def _run_until(run_dir, at_least, overrides, sig):
             if line.startswith("STEP") and int(line.split()[1]) >= first + at_least:
                 proc.send_signal(sig)
                 break
-        rest, _ = proc.communicate(timeout=120)
+        rest, _ = proc.communicate(timeout=subprocesses.TIMEOUT)
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -1,4 +1,4 @@
-"""Top-down generator pieces: ``v_l`` (latent -> feature map) and ``combine`` (paper section 4)."""
+"""Top-down generator pieces: ``v_l`` (latent -> feature map, dense or tiled) and ``combine`` (paper section 4)."""
 
 from __future__ import annotations
 
@@ -46,6 +46,37 @@ class LatentProjection(keras.layers.Layer):
     def get_config(self):
         return {**super().get_config(), "target_shape": self.target_shape, "hidden_units": self.hidden_units,
                 "activation": self.activation}
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class LatentBroadcast(keras.layers.Layer):
+    """``v_l`` without spatial layout: z [B, d] -> one vector [B, C] tiled to [B, H, W, C].
+
+    Every position receives the same features, so the rung can change per-pixel statistics (a colour,
+    a contrast) everywhere at once but cannot say where anything is: less capacity than
+    ``LatentProjection``, for the rungs nearest the pixels.
+    """
+
+    def __init__(self, target_shape, activation: str = "leaky_relu", **kwargs):
+        super().__init__(**kwargs)
+        self.target_shape = tuple(int(s) for s in target_shape)
+        self.activation = activation
+        self._dense = keras.layers.Dense(self.target_shape[-1], dtype=self.dtype_policy)
+        self._act = activation_layer(activation, self.dtype_policy)
+
+    def build(self, input_shape):
+        self._dense.build(input_shape)
+
+    def call(self, z):
+        v = self._act(self._dense(keras.ops.cast(z, self.compute_dtype)))
+        height, width, _ = self.target_shape
+        return keras.ops.tile(v[:, None, None, :], (1, height, width, 1))
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0],) + self.target_shape
+
+    def get_config(self):
+        return {**super().get_config(), "target_shape": self.target_shape, "activation": self.activation}
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)

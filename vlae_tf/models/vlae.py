@@ -12,7 +12,8 @@ from __future__ import annotations
 import keras
 
 from vlae_tf import distributions
-from vlae_tf.layers import Combine, ConvRung, DenseRung, GaussianHead, LatentProjection, LogScale
+from vlae_tf.layers import (Combine, ConvRung, DenseRung, GaussianHead, LatentBroadcast, LatentProjection,
+                            LogScale)
 from vlae_tf.layers.encoder import PACKAGE
 from vlae_tf.models.base import LatentVariableModel
 
@@ -44,7 +45,9 @@ class VLAE(LatentVariableModel):
         # u_L, then per convolutional rung v_l, combine_l and u_l (u_l upsamples to h_{l-1}'s grid)
         self.top = LatentProjection(shapes[-1], hidden_units=cfg.dense_units, activation=act,
                                     name=f"u_{cfg.num_rungs}")
-        self.injections = [LatentProjection(shape, activation=act, name=f"v_{l}")
+        # v_l: rungs up to broadcast_rungs inject a tiled vector (no spatial layout), the others a dense map.
+        self.injections = [LatentBroadcast(shape, activation=act, name=f"v_{l}") if l <= cfg.broadcast_rungs
+                           else LatentProjection(shape, activation=act, name=f"v_{l}")
                            for l, shape in enumerate(shapes, start=1)]
         self.combines = [Combine(cfg.combine, name=f"combine_{l}") for l in range(1, num_conv + 1)]
         out_channels = [shapes[0][-1]] + [s[-1] for s in shapes[:-1]]
