@@ -129,9 +129,11 @@ def test_mixed_precision_trains_with_float32_weights(tmp_path, precision):
     after = trainer.evaluate(max_batches=2)["loss"]
     assert after < before - 30, (before, after)
     assert {v.dtype for v in trainer.model.trainable_variables} == {"float32"}
-    # float16 starts at a scale of 2**15 and halves it on the first overflowing steps; bfloat16 has no scale.
-    assert (metrics["loss_scale"] is None) == (precision == "mixed_bfloat16")
-    assert metrics["skipped_steps"] < 10
+    # float16 starts at a scale of 2**15 and halves it on each overflowing step; bfloat16 has no scale.
+    if precision == "mixed_float16":
+        assert metrics["loss_scale"] <= 2.0 ** 15 and metrics["skipped_steps"] < 20
+    else:
+        assert metrics["loss_scale"] is None and metrics["skipped_steps"] == 0
 
 
 def test_an_overflow_under_mixed_float16_halves_the_scale_and_skips_the_step(tmp_path):
@@ -144,7 +146,7 @@ def test_an_overflow_under_mixed_float16_halves_the_scale_and_skips_the_step(tmp
     assert float(trainer.optimizer.dynamic_scale.numpy()) == 2.0 ** 59
     assert max_diff(weights(trainer.model), before) == 0.0
     assert int(trainer.optimizer.iterations.numpy()) == iterations and trainer.skipped_steps == skipped + 1
-    trainer.optimizer.dynamic_scale.assign(2.0 ** 8)
+    trainer.optimizer.dynamic_scale.assign(1.0)  # nothing overflows unscaled
     trainer.train(4)  # an overflow is the scale adapting, not divergence: training goes on
     assert max_diff(weights(trainer.model), before) > 0
 
