@@ -1,6 +1,7 @@
 """vlae-eval and vlae-compare end to end on tiny runs: eval.json keys, figures, probes, the factor -> rung report."""
 
 import json
+import math
 import pathlib
 
 import numpy as np
@@ -46,6 +47,9 @@ def test_vlae_eval_cli_writes_json_markdown_and_figures(shapes_run, capsys):
     assert np.array(result["rung_factor_nmi"]).shape == (3, 7) and np.array(result["dim_factor_nmi"]).shape == (9, 7)
     assert result["iwae"] >= result["iwae_elbo"] and result["iwae_samples"] == 4
     assert 0.0 <= result["mig"] <= 1.0 and 0.0 <= result["mig_sup"] <= 1.0
+    dims = 16 * 16 * 3  # a Gaussian density: bits per dim include the 8-bit discretisation term
+    assert result["likelihood"] == "gaussian"
+    assert result["bits_per_dim"] == pytest.approx((dims * math.log(256) - result["elbo"]) / (dims * math.log(2)))
     assert "probe_accuracy_per_rung" not in result  # shapes has factors, not class labels
     markdown = (out / report.EVAL_MD).read_text()
     assert "IWAE bound (K=4" in markdown and "captured by rung" in markdown

@@ -4,7 +4,8 @@
 
 - ``model``, ``dataset``, ``split``, ``num_examples``, ``latent_dims``, ``likelihood``;
 - ``elbo``, ``recon``, ``kl``, ``kl_per_rung`` (nats per image, over the split) with ``kl_share_per_rung``
-  and ``bits_per_dim`` (``-elbo / (H W C ln 2)``);
+  and ``bits_per_dim`` (``-elbo / (H W C ln 2)``; for a Gaussian, a density on [0, 1], the 8-bit
+  discretisation term ``H W C ln 256`` is added first, as ``bounds.bits_per_dim`` asks);
 - ``iwae`` (IWAE bound with ``iwae_samples`` samples on the first ``iwae_examples`` images), with
   ``iwae_elbo``, the ELBO from the same samples (``iwae >= iwae_elbo``), and ``iwae_bits_per_dim``;
 - ``active_units_per_rung`` and ``unit_activity_per_rung`` (variance over x of each posterior mean);
@@ -25,6 +26,7 @@ from vlae_tf import data
 from vlae_tf.evaluation import information, model_metrics, probes
 # The package re-exports functions named like these modules: import from the modules themselves.
 from vlae_tf.evaluation.active_units import active_units_per_rung, unit_activity
+from vlae_tf.evaluation.bounds import bits_per_dim
 from vlae_tf.evaluation.mig import mig as mig_score
 from vlae_tf.evaluation.mig import mig_sup as mig_sup_score
 
@@ -59,15 +61,21 @@ def likelihood_metrics(model, images, options: EvalOptions) -> dict:
     total = sum(kls)
     dims = int(np.prod(images.shape[1:]))
     proper = model.model_config.likelihood in PROPER_LIKELIHOODS
+    # A density on [0, 1] exceeds 1 (positive log-likelihoods); the probability of an 8-bit pixel value is
+    # about density / 256, which makes bits per dim comparable with discrete models.
+    discretisation = dims * math.log(256.0) if model.model_config.likelihood == "gaussian" else 0.0
+
+    def bits(log_likelihood):
+        return float(bits_per_dim(discretisation - log_likelihood, dims))
     out = {"elbo": terms["elbo"], "recon": terms["recon"], "kl": terms["kl"], "kl_per_rung": kls,
            "kl_share_per_rung": [k / total if total > 0 else 0.0 for k in kls],
-           "bits_per_dim": float(-terms["elbo"] / (dims * math.log(2))) if proper else None,
+           "bits_per_dim": bits(terms["elbo"]) if proper else None,
            "iwae": None, "iwae_elbo": None, "iwae_bits_per_dim": None, "iwae_samples": 0, "iwae_examples": 0}
     if proper and options.iw_samples > 0 and options.iw_examples > 0:
         subset = images[:options.iw_examples]
         iw = model_metrics.importance_weighted_bounds(model, subset, options.iw_samples, seed=options.seed)
         out.update(iwae=float(np.mean(iw["iwae"])), iwae_elbo=float(np.mean(iw["elbo"])),
-                   iwae_bits_per_dim=float(-np.mean(iw["iwae"]) / (dims * math.log(2))),
+                   iwae_bits_per_dim=bits(np.mean(iw["iwae"])),
                    iwae_samples=options.iw_samples, iwae_examples=len(subset))
     return out
 

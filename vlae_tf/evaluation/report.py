@@ -52,7 +52,11 @@ def likelihood_lines(result: dict) -> list[str]:
         n, k = result["iwae_examples"], result["iwae_samples"]
         rows += [[f"IWAE bound (K={k}, first {n} images)", _fmt(result["iwae"]), _fmt(result["iwae_bits_per_dim"], 4)],
                  [f"ELBO from the same {k} samples", _fmt(result["iwae_elbo"]), ""]]
-    return _table(["quantity", nats, "bits per dim"], rows)
+    lines = _table(["quantity", nats, "bits per dim"], rows)
+    if result["likelihood"] == "gaussian":
+        lines += ["", "A Gaussian is a density on [0, 1]: its log-likelihoods are positive; bits per dim add the 8-bit "
+                      "discretisation term (ln 256 per dimension) first."]
+    return lines
 
 
 def rung_lines(result: dict) -> list[str]:
