@@ -4,8 +4,8 @@
 
 The child imports TensorFlow, builds the preset's model, reads its data through the real input pipeline (the
 sources of ``benchmarks.pipeline``: mnist.npz, procedural shapes, a JPEG folder) and runs ``model.fit`` for
-``--steps`` steps; it then reports its own ``getrusage(RUSAGE_SELF).ru_maxrss`` (the kernel's high-water
-mark, so nothing between samples is missed) and the RSS at three points on the way: right after importing
+``--steps`` steps; it then reports its own peak RSS, the kernel's high-water mark (``VmHWM``, so nothing
+between samples is missed), and the RSS at three points on the way: right after importing
 TensorFlow, Keras and vlae_tf (what any TensorFlow program pays before it builds a model), after building the
 model, and after the pipeline's first batch (the data in memory and the shuffle buffer filled). With a GPU,
 the device's own peak (``tf.config.experimental.get_memory_info``) is reported too.
@@ -33,9 +33,21 @@ def _rss_now() -> int:
 
 
 def _peak_rss() -> int:
-    """This process's peak RSS in bytes (ru_maxrss is in KiB on Linux, bytes on macOS)."""
+    """This process's peak RSS in bytes.
+
+    Linux: ``VmHWM`` of /proc/self/status, the high-water mark of this program's own address space.
+    ``getrusage().ru_maxrss`` is not used there: it survives ``fork`` + ``exec``, so a child started by a
+    large parent reports at least the parent's RSS at the time of the fork.
+    """
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak if sys.platform == "darwin" else peak * 1024
+    return peak if sys.platform == "darwin" else peak * 1024  # bytes on macOS, KiB elsewhere
 
 
 def child(preset: str, overrides: dict, steps: int, precision: str) -> dict:

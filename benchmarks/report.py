@@ -87,8 +87,9 @@ def table(results: dict) -> str:
     info = results.get("machine")
     if info:
         out += [f"machine: {info['device_name']} ({info['device_kind']}), {info['cpu_cores']} CPU cores, "
-                f"TF {info['tensorflow']}, Keras {info['keras']}; load average at start "
-                f"{info['load_average'][0]:.2f}, at end {results.get('load_average_end', [float('nan')])[0]:.2f}"]
+                f"TF {info['tensorflow']}, Keras {info['keras']}"]
+        for r in results.get("runs", []):
+            out.append(f"run {r['started']}: {r['command']} (load average at start {r['load_average_start'][0]:.2f})")
         rates = results.get("matmul_gflops", {})
         if rates:
             out.append("matmul rate: " + ", ".join(f"{d} {r:.0f} GFLOP/s" for d, r in rates.items()))
@@ -102,12 +103,14 @@ def table(results: dict) -> str:
                 rows.append([e["preset"], e["precision"], "", "", "error: " + e.get("error", "?")[:60], "", "", "", ""])
                 continue
             cell = {p: f"{v['images_per_s']:.1f} ({v['fraction_of_matmul']:.0%})" for p, v in e["paths"].items()}
+            load = results.get("section_load", {}).get(f"training/{e['preset']}/{e['precision']}")
             rows.append([e["preset"], e["precision"], e["batch_size"], f"{e['train_step_gflop']:.1f}",
                          cell.get("fit", "-"), cell.get("custom", "-"), cell.get("handwritten", "-"),
                          f"{e.get('fit_over_handwritten', float('nan')):.2f}",
-                         f"{e.get('custom_over_handwritten', float('nan')):.2f}"])
+                         f"{e.get('custom_over_handwritten', float('nan')):.2f}", f"{e['matmul_gflops']:.0f}",
+                         f"{load[0]:.1f}-{load[1]:.1f}" if load else "-"])
         out += _rows(["preset", "precision", "batch", "GFLOP/step", "fit", "custom loop", "hand-written",
-                      "fit/hw time", "custom/hw time"], rows, left=2) + [""]
+                      "fit/hw time", "custom/hw time", "matmul GFLOP/s", "load"], rows, left=2) + [""]
     pipeline = results.get("pipeline")
     if pipeline:
         by_preset = _training(results)
@@ -159,6 +162,10 @@ def table(results: dict) -> str:
         out += _rows(["path", "median ms", "p99 ms", f"batch {size} img/s"], rows) + [""]
     elif serving:
         out += [f"Serving: error: {serving['error']}", ""]
+    loads = results.get("section_load")
+    if loads:
+        out += ["Load average (1 min) before-after each section: " +
+                ", ".join(f"{k} {a:.1f}-{b:.1f}" for k, (a, b) in loads.items()), ""]
     checks = results.get("targets") or targets(results)
     if checks:
         out.append("Targets (measured, not asserted)")

@@ -3,6 +3,7 @@
     make bench                                  # the full suite (about 20 minutes on 2 CPU cores)
     python -m benchmarks.run --quick            # about 2 minutes: mnist only, fewer points and rounds
     python -m benchmarks.run --sections training scaling --presets mnist --precisions float32
+    python -m benchmarks.run --sections memory --merge         # re-measure one section into today's file
     python -m benchmarks.report benchmarks/results/<file>.json      # the table of an earlier run again
 
 Sections (``--sections``; all by default):
@@ -72,19 +73,25 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--jit", default="auto", choices=["auto", "on", "off"],
                    help="XLA for every training path; auto: as model.fit (on with a GPU)")
     p.add_argument("--out", help="results file (default: benchmarks/results/<machine>-<date>.json)")
+    p.add_argument("--merge", action="store_true",
+                   help="re-measure only --sections and merge them into an existing results file")
     p.add_argument("--no-table", action="store_true")
     return p.parse_args(argv)
 
 
 def _section(results: dict, name: str, fn, *args, **kwargs):
-    """Runs one measurement; an exception is recorded in place of its result instead of ending the suite."""
-    start = time.perf_counter()
+    """Runs one measurement; an exception is recorded in place of its result instead of ending the suite.
+
+    The load average before and after goes into ``section_load``: the conditions each figure was taken in.
+    """
+    start, load = time.perf_counter(), os.getloadavg()[0]
     try:
         value = fn(*args, **kwargs)
     except Exception as error:  # noqa: BLE001 - one failing section must not lose the others' figures
         traceback.print_exc()
         value = {"error": f"{type(error).__name__}: {error}"[:500]}
     results.setdefault("section_seconds", {})[name] = round(time.perf_counter() - start, 1)
+    results.setdefault("section_load", {})[name] = [round(load, 2), round(os.getloadavg()[0], 2)]
     return value
 
 
@@ -95,29 +102,40 @@ def _write(results: dict, path: pathlib.Path) -> None:
     os.replace(tmp, path)
 
 
-def run(args: argparse.Namespace) -> tuple[dict, pathlib.Path]:
+def _start(args: argparse.Namespace, argv: list[str]) -> tuple[dict, pathlib.Path]:
+    """The results dict to fill (with ``--merge``, the existing file's) and where it goes."""
+    info = machine.describe()
+    stamp = datetime.datetime.now()
+    path = pathlib.Path(args.out) if args.out else RESULTS_DIR / f"{machine.slug(info)}-{stamp:%Y-%m-%d}.json"
+    run_info = {"command": " ".join(["python -m benchmarks.run", *argv]), "started": stamp.isoformat("T", "seconds"),
+                "sections": list(args.sections), "load_average_start": list(os.getloadavg())}
+    if args.merge and path.exists():
+        results = json.loads(path.read_text())
+        results.setdefault("runs", []).append(run_info)
+        return results, path
+    return {**run_info, "quick": args.quick, "steps": args.steps, "machine": info, "runs": [run_info]}, path
+
+
+def run(args: argparse.Namespace, argv: list[str] | None = None) -> tuple[dict, pathlib.Path]:
     from benchmarks import memory, pipeline, scaling, throughput
 
     s = QUICK if args.quick else FULL
     steps = args.steps
     presets = args.presets or list(s["presets"])
     precisions = args.precisions or default_precisions()
-    info = machine.describe()
-    stamp = datetime.datetime.now()
-    path = pathlib.Path(args.out) if args.out else RESULTS_DIR / f"{machine.slug(info)}-{stamp:%Y-%m-%d}.json"
-    results = {"command": "python -m benchmarks.run " + " ".join(sys.argv[1:] if args.out is None else []),
-               "started": stamp.isoformat(timespec="seconds"), "quick": args.quick, "steps": steps,
-               "machine": info}
+    results, path = _start(args, sys.argv[1:] if argv is None else list(argv))
     if "machine" in args.sections:
         dtypes = sorted({throughput.COMPUTE_DTYPE[p] for p in precisions})
-        results["matmul_gflops"] = {d: machine.matmul_rate(d) / 1e9 for d in dtypes}
+        results.setdefault("matmul_gflops", {}).update({d: machine.matmul_rate(d) / 1e9 for d in dtypes})
     if "training" in args.sections:
-        results["training"] = []
+        entries = results.get("training", []) if args.merge else []
         for preset in presets:
             for precision in precisions:
                 entry = _section(results, f"training/{preset}/{precision}", throughput.measure, preset, precision,
                                  args.paths, args.rounds or s["rounds"], s["seconds"], steps, args.jit)
-                results["training"].append({"preset": preset, "precision": precision, **entry})
+                entry = {"preset": preset, "precision": precision, **entry}
+                entries = [e for e in entries if (e["preset"], e["precision"]) != (preset, precision)] + [entry]
+                results["training"] = entries
                 _write(results, path)
     if "pipeline" in args.sections:
         results["pipeline"] = _section(results, "pipeline", pipeline.measure, args.quick,
@@ -162,7 +180,7 @@ def serving_section(settings: dict, steps: int | None) -> dict:
 
 def main(argv=None):
     args = parse_args(argv)
-    results, path = run(args)
+    results, path = run(args, argv)
     if not args.no_table:
         print(report.table(results))
     print(f"\nresults written to {path}")

@@ -49,6 +49,7 @@ def _point(config, precision, jit, rounds, seconds, steps, rate) -> dict:
     start = time.perf_counter()
     best = time_step(config, precision, jit, rounds, seconds, steps)
     counted = flops.count(throughput._build_model(config, "float32"), config.data.batch_size)["train_step"]
+    throughput.release()
     return {"batch_size": config.data.batch_size, "rungs": config.model.num_rungs, "step_ms": 1e3 * best,
             "images_per_s": config.data.batch_size / best, "train_step_gflop": counted / 1e9,
             "fraction_of_matmul": counted / best / rate, "wall_s": time.perf_counter() - start}

@@ -16,6 +16,7 @@ training step's FLOPs (``benchmarks.flops``) over its time give the fraction of 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import tempfile
@@ -164,6 +165,13 @@ def handwritten_path(config, precision: str, images: np.ndarray, jit: bool, opti
     return run
 
 
+def release() -> None:
+    """Frees what the models built so far hold (Keras' global state keeps them alive otherwise): a suite
+    that builds dozens of models in one process must not grow by gigabytes."""
+    keras.backend.clear_session()
+    gc.collect()
+
+
 BUILDERS = {"fit": fit_path, "custom": custom_path, "handwritten": handwritten_path}
 
 
@@ -211,6 +219,8 @@ def measure(preset: str, precision: str = "float32", paths=PATHS, rounds: int = 
         result["paths"][name] = {"images_per_s": batch / best, "step_ms": 1e3 * best,
                                  "median_step_ms": 1e3 * float(np.median(times[name])),
                                  "fraction_of_matmul": counted / best / rate, "build_and_warmup_s": trace_s[name]}
+    runners.clear()
+    release()
     if "handwritten" in paths:
         base = result["paths"]["handwritten"]["step_ms"]
         for name in paths:
