@@ -2,12 +2,16 @@
 
     python -m benchmarks.profile_step --preset mnist --steps 5
     python -m benchmarks.profile_step --preset mnist --precision mixed_bfloat16 --inter-op 1
+    python -m benchmarks.profile_step --preset mnist --ablate       # forward / gradients / update, side by side
 
 Runs the hand-written step of ``benchmarks.throughput`` under ``tf.profiler`` and sums, over every op executed
 on the host's compute threads, the time per op type (``Conv2DBackpropFilter``, ``MatMul``, ``Mul``, ...):
 what the convolutions and matrix multiplies take (the work ``benchmarks.flops`` counts) against everything
 else (elementwise and small ops, the optimizer's update, copies). With two inter-op threads, two ops can run
-at once, so the sum can exceed the wall time; ``--inter-op 1`` serialises them.
+at once, so the sum can exceed the wall time; ``--inter-op 1`` serialises them. Under load, per-op times
+also absorb waiting for the shared thread pool; ``--ablate`` is the steadier view: the step cut short after
+the forward pass, after the gradients, and whole (with Keras' Adam and with a fused Adam kernel), timed in
+interleaved rounds in one process, so the differences are what each part costs.
 """
 
 from __future__ import annotations
@@ -89,6 +93,57 @@ def profile(preset: str, precision: str, steps: int, jit: bool, batch_size: int 
             "top_ops_ms": dict(sorted(per_step.items(), key=lambda kv: -kv[1])[:25])}
 
 
+def ablate(preset: str, precision: str, rounds: int = 6, steps: int = 4) -> dict:
+    """Best ms per step of: ``forward`` (loss only), ``gradients`` (no optimizer update), ``full`` (Keras' Adam),
+    ``full_fused_adam`` (``ResourceApplyAdam``, see ``benchmarks.mfu_study.fused_adam``)."""
+    import keras
+
+    from benchmarks import mfu_study, throughput
+    from vlae_tf import presets
+    from vlae_tf.training import precision as mixed
+
+    config = presets.get(preset)
+    images = tf.constant(throughput.fixed_batches(config, count=1)[0])
+
+    def make(kind):
+        model = throughput._build_model(config, precision)
+        optimizer = mixed.build_optimizer(config, precision, (lambda: mfu_study.fused_adam(
+            config.train.learning_rate)) if kind == "full_fused_adam" else None)
+        optimizer.build(model.trainable_variables)
+
+        @tf.function
+        def step(x):
+            with tf.GradientTape() as tape:
+                loss = tf.reduce_mean(model.compute_terms(x, training=True, step=optimizer.iterations)["loss"])
+            if kind == "forward":
+                return loss
+            grads = tape.gradient(loss, model.trainable_variables)
+            if kind == "gradients":  # keep every gradient alive without an update
+                return loss + tf.add_n([tf.reduce_sum(g[:1]) for g in grads])
+            optimizer.apply(grads, model.trainable_variables)
+            return loss
+
+        return step
+
+    kinds = ("forward", "gradients", "full", "full_fused_adam")
+    fns = {k: make(k) for k in kinds}
+    for fn in fns.values():
+        fn(images).numpy()
+        fn(images).numpy()
+    best = {k: float("inf") for k in kinds}
+    for _ in range(rounds):
+        for kind, fn in fns.items():
+            start = time.perf_counter()
+            for _ in range(steps):
+                loss = fn(images)
+            loss.numpy()
+            best[kind] = min(best[kind], (time.perf_counter() - start) / steps)
+    keras.backend.clear_session()
+    return {"preset": preset, "precision": precision, "best_ms": {k: 1e3 * v for k, v in best.items()},
+            "optimizer_update_share": (best["full"] - best["gradients"]) / best["full"],
+            "fused_adam_speedup": best["full"] / best["full_fused_adam"]}
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--preset", default="mnist")
@@ -96,6 +151,7 @@ def main(argv=None):
     p.add_argument("--steps", type=int, default=5)
     p.add_argument("--batch-size", type=int)
     p.add_argument("--jit", action="store_true")
+    p.add_argument("--ablate", action="store_true", help="time forward / gradients / full steps instead")
     p.add_argument("--inter-op", type=int, help="tf.config.threading inter-op threads (default: TensorFlow's)")
     p.add_argument("--intra-op", type=int, help="tf.config.threading intra-op threads (default: TensorFlow's)")
     args = p.parse_args(argv)
@@ -103,7 +159,10 @@ def main(argv=None):
         tf.config.threading.set_inter_op_parallelism_threads(args.inter_op)
     if args.intra_op:
         tf.config.threading.set_intra_op_parallelism_threads(args.intra_op)
-    result = profile(args.preset, args.precision, args.steps, args.jit, args.batch_size)
+    if args.ablate:
+        result = ablate(args.preset, args.precision)
+    else:
+        result = profile(args.preset, args.precision, args.steps, args.jit, args.batch_size)
     print(json.dumps(result, indent=2))
     return result
 

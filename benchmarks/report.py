@@ -124,7 +124,8 @@ def table(results: dict) -> str:
             rate = _best_rate(train) if train else None
             rows.append([source, e["preset"], f"{e['images_per_s']:.0f}", f"{e['first_epoch_images_per_s']:.0f}",
                          f"{rate:.1f}" if rate else "-", f"{e['images_per_s'] / rate:.0f}x" if rate else "-"])
-        out += _rows(["source", "feeds", "pipeline img/s", "first epoch img/s", "training img/s", "ratio"], rows, left=2)
+        out += _rows(["source", "feeds", "pipeline img/s", "first epoch img/s", "training img/s", "ratio"], rows,
+                     left=2)
         out.append("")
     memory = results.get("memory")
     if memory:

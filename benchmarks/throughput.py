@@ -19,7 +19,6 @@ import argparse
 import gc
 import json
 import os
-import tempfile
 import time
 from typing import Callable
 
