@@ -18,7 +18,7 @@ import re
 import sys
 import time
 
-from trainers.common import import_tensorflow, run_cli
+from .common import import_tensorflow, run_cli
 
 KINDS = ("vlae", "hvae", "vae")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from trainers.common import import_tensorflow, run_cli
+from .common import import_tensorflow, run_cli
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -14,7 +14,7 @@ import argparse
 import os
 import sys
 
-from trainers.common import import_tensorflow, run_cli
+from .common import import_tensorflow, run_cli
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from trainers.common import import_tensorflow, run_cli
+from .common import import_tensorflow, run_cli
 
 SIGNATURES = ("serving_default", "encode", "decode", "sample", "traverse")
 
