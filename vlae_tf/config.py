@@ -11,7 +11,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-MODEL_KINDS = ("vlae", "hvae", "vae")
+MODEL_KINDS = ("vlae", "hvae", "lvae", "vae")
 COMBINES = ("concat", "add", "gated_add")
 LIKELIHOODS = ("bernoulli", "gaussian", "l1")
 REGULARIZERS = ("kl", "mmd")
@@ -52,7 +52,7 @@ class ModelConfig:
     sits behind the most layers: the capacity gap of the paper's section 4.
     """
 
-    kind: str = "vlae"  # vlae | hvae (stacked Markov baseline) | vae (one flat latent)
+    kind: str = "vlae"  # vlae | hvae (stacked Markov baseline) | lvae (Ladder VAE) | vae (one flat latent)
     image_shape: tuple = (32, 32, 3)
     latent_dims: tuple = (3, 3, 3)
     conv_channels: tuple = (64, 128)  # one per convolutional rung: len(latent_dims) - 1 entries
