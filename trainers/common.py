@@ -1,4 +1,8 @@
-"""What every command-line entry point shares: quiet TensorFlow start-up and clean error exits."""
+"""What every command-line entry point shares: quiet TensorFlow start-up and clean error exits.
+
+Nothing here imports TensorFlow or ``vlae_tf`` (whose package imports TensorFlow), so that ``--help`` and
+argument errors answer at once: an entry point parses its arguments first and imports the library after.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,17 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-# Errors a user can fix (bad config, missing data): one line on stderr, exit status 2, no traceback.
+# Errors a user can fix (bad config, missing data, a busy or mismatched run folder): one line on stderr,
+# exit status 2, no traceback.
 USER_ERRORS = (ValueError, FileNotFoundError, FileExistsError, NotADirectoryError)
+
+# The library's own user errors, by module: (module, class name). They are looked up only in modules already
+# imported, since an error of a module never imported cannot have been raised; so run_cli imports nothing.
+LIBRARY_ERRORS = (
+    ("vlae_tf.data.tfds_source", "DatasetUnavailableError"),
+    ("vlae_tf.training.interrupts", "DivergenceError"),
+    ("vlae_tf.training.checkpoints", "UnreadableCheckpoints"),
+)
 
 
 @contextlib.contextmanager
@@ -30,12 +43,15 @@ def import_tensorflow():
         import tensorflow  # noqa: F401
 
 
-def run_cli(main_fn, argv=None) -> int:
-    """Runs ``main_fn(argv)``; user errors become ``error: ...`` and exit status 2."""
-    from vlae_tf.data import DatasetUnavailableError
+def user_errors() -> tuple:
+    loaded = [getattr(sys.modules[module], name, None) for module, name in LIBRARY_ERRORS if module in sys.modules]
+    return USER_ERRORS + tuple(cls for cls in loaded if cls is not None)
 
+
+def run_cli(main_fn, argv=None) -> int:
+    """Runs ``main_fn(argv)``; user errors become one line ``error: ...`` and exit status 2."""
     try:
         return main_fn(argv) or 0
-    except (*USER_ERRORS, DatasetUnavailableError) as err:
-        print(f"error: {err}", file=sys.stderr)
+    except user_errors() as err:
+        print(f"error: {' '.join(str(err).split())}", file=sys.stderr)
         return 2

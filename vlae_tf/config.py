@@ -43,6 +43,14 @@ def _as_tuple(value: Any, length: int | None = None, name: str = "") -> tuple:
     return out
 
 
+def _ints(name: str, value: Any, what: str) -> tuple:
+    """``value`` as a tuple of ints; a ValueError naming the field (not int()'s) when an entry is not one."""
+    try:
+        return tuple(int(v) for v in _as_tuple(value))
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}={value!r} is not valid; give {what}") from None
+
+
 @dataclass(frozen=True)
 class ModelConfig:
     """The ladder. Rung l (1..L) has ``latent_dims[l-1]`` Gaussian latents.
@@ -80,16 +88,16 @@ class ModelConfig:
         _check_choice("model.likelihood", self.likelihood, LIKELIHOODS)
         _check_choice("model.regularizer", self.regularizer, REGULARIZERS)
         _check_choice("model.activation", self.activation, ACTIVATIONS)
-        shape = tuple(int(s) for s in _as_tuple(self.image_shape))
+        shape = _ints("model.image_shape", self.image_shape, "(height, width, channels) as integers")
         if len(shape) != 3 or min(shape) <= 0 or shape[-1] not in (1, 3):
             raise ValueError(f"model.image_shape={self.image_shape!r} is not valid; give (height, width, channels) "
                              "with channels 1 or 3")
         object.__setattr__(self, "image_shape", shape)
-        dims = tuple(int(d) for d in _as_tuple(self.latent_dims))
+        dims = _ints("model.latent_dims", self.latent_dims, "one positive integer size per rung, e.g. (2, 2, 2)")
         if not dims or min(dims) <= 0:
             raise ValueError(f"model.latent_dims={self.latent_dims!r} is not valid; give one positive size per rung")
         object.__setattr__(self, "latent_dims", dims)
-        channels = tuple(int(c) for c in _as_tuple(self.conv_channels))
+        channels = _ints("model.conv_channels", self.conv_channels, "one positive integer per convolutional rung")
         if len(channels) != len(dims) - 1 and self.kind != "vae":
             raise ValueError(f"model.conv_channels has {len(channels)} entries; a {len(dims)}-rung model needs "
                              f"{len(dims) - 1} (one per convolutional rung below the dense top rung)")
@@ -158,10 +166,10 @@ class TrainConfig:
     steps_per_epoch: int | None = None  # None: one pass over the training set
     seed: int = 0
     precision: str = "float32"  # float32 | mixed_float16 | mixed_bfloat16
-    checkpoint_every: int = 500  # steps between checkpoints in the custom loop
+    checkpoint_every: int = 500  # steps between checkpoints (both loops)
     keep_checkpoints: int = 3
-    summary_every: int = 100  # steps between TensorBoard scalars in the custom loop
-    image_every: int = 1000  # steps (custom loop) or epochs (fit callback) between traversal images
+    summary_every: int = 100  # steps between TensorBoard scalars (both loops)
+    image_every: int = 1000  # steps between TensorBoard traversal images (both loops)
     max_nonfinite_steps: int = 10  # consecutive non-finite steps that stop a run
     clip_norm: float | None = None  # global gradient-norm clip; None disables
 

@@ -46,6 +46,19 @@ def restore_model(model, prefix: str) -> str:
     return prefix
 
 
+class UnreadableCheckpoints(RuntimeError):
+    """Checkpoints exist but none can be restored; starting afresh instead would silently discard the run."""
+
+
+def for_training(directory, strategy: tf.distribute.Strategy, keep: int, model, optimizer,
+                 counters: dict) -> "Checkpoints":
+    """The checkpoints of a training run, the same for ``model.fit`` and the custom loop: every model and
+    optimizer variable by position, plus the ``counters`` (``step``, ``skipped``: int64 variables). A run
+    folder started by one loop can therefore be resumed by the other."""
+    return Checkpoints(directory, strategy, keep, model=indexed(model.variables),
+                       optimizer=indexed(optimizer.variables), **counters)
+
+
 def _number(path: str) -> int:
     match = re.search(rf"{PREFIX}-(\d+)$", path)
     return int(match.group(1)) if match else -1
@@ -94,7 +107,7 @@ class Checkpoints:
     def restore_latest(self) -> str | None:
         """Restores the newest readable checkpoint and returns its prefix; None when there is none.
 
-        An unreadable checkpoint is skipped with a warning. Raises ``RuntimeError`` when checkpoints exist
+        An unreadable checkpoint is skipped with a warning. Raises ``UnreadableCheckpoints`` when checkpoints exist
         but none can be read (restoring nothing would silently restart training from scratch).
         """
         failures = []
@@ -108,8 +121,8 @@ class Checkpoints:
                 continue
             return path
         if failures:
-            raise RuntimeError(f"no checkpoint in {self.directory} could be restored: {'; '.join(failures)}. "
-                               "Move the folder away to start afresh")
+            raise UnreadableCheckpoints(f"no checkpoint in {self.directory} could be restored: "
+                                        f"{'; '.join(failures)}. Move the folder away to start afresh")
         return None
 
     def save(self, step: int) -> str | None:
@@ -124,4 +137,4 @@ class Checkpoints:
         return None
 
 
-__all__ = ["Checkpoints", "PREFIX", "indexed", "restore_model"]
+__all__ = ["Checkpoints", "PREFIX", "UnreadableCheckpoints", "for_training", "indexed", "restore_model"]

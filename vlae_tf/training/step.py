@@ -18,6 +18,8 @@ from typing import NamedTuple
 import keras
 import tensorflow as tf
 
+from vlae_tf.models.base import images_of
+
 _FLAGS = ("loss_nonfinite", "grads_nonfinite", "stop")
 
 
@@ -75,6 +77,55 @@ def _apply_if(ok, optimizer, grads, variables) -> None:
     tf.distribute.get_replica_context().merge_call(cross_replica, args=(grads, ok))
 
 
+def apply_if_finite(ok, optimizer, grads, variables) -> None:
+    """Applies ``grads`` when ``ok`` (a boolean the same on every replica: no replica saw a non-finite loss or
+    gradient), else skips the step: no weight, slot or iteration update."""
+    if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+        # The LossScaleOptimizer skips the step and halves the scale on non-finite gradients, but it
+        # inspects one replica's (unreduced) gradients only: make every replica's non-finite when any is.
+        first = next(i for i, g in enumerate(grads) if g is not None)
+        grads = list(grads)
+        grads[first] = grads[first] + tf.cast(tf.where(ok, 0.0, float("nan")), grads[first].dtype)
+        optimizer.apply(grads, variables)
+    else:
+        _apply_if(ok, optimizer, grads, variables)
+
+
+def make_fit_train_step(model):
+    """A ``train_step`` for ``model.fit`` with the custom loop's guard: a step with a non-finite loss or
+    gradient on any replica is skipped, and left out of the epoch means.
+
+    Returns the model's term means plus two per-step values: ``kl_weight`` (the warm-up weight this step used)
+    and ``nonfinite`` (1.0 when the step diverged: a non-finite loss, or non-finite gradients without loss
+    scaling, where they are the scale adapting). Set it as ``model.train_step`` before ``fit``.
+    """
+    names = model.term_names
+
+    def train_step(data):
+        images = images_of(data)
+        context = tf.distribute.get_replica_context()
+        optimizer, variables = model.optimizer, model.trainable_variables
+        with tf.GradientTape() as tape:
+            terms = model.compute_terms(images, training=True)
+            # Keras sums gradients over replicas, so each replica contributes its share of the mean.
+            loss = tf.reduce_mean(terms["loss"]) / context.num_replicas_in_sync
+            scaled = optimizer.scale_loss(loss)
+        grads = tape.gradient(scaled, variables)
+        flags = context.all_reduce(tf.distribute.ReduceOp.SUM, tf.stack([_nonfinite([loss]), _nonfinite(grads)]))
+        ok = tf.equal(flags[0] + flags[1], 0.0)
+        apply_if_finite(ok, optimizer, grads, variables)
+        keep = tf.cast(ok, tf.float32)
+        for name, tracker in zip(names, model.metrics):
+            value = tf.where(ok, terms[name], tf.zeros_like(terms[name]))
+            tracker.update_state(value, sample_weight=tf.fill(tf.shape(value), keep))
+        loss_scaled = isinstance(optimizer, keras.optimizers.LossScaleOptimizer)
+        diverged = tf.minimum(flags[0] + (0.0 if loss_scaled else flags[1]), 1.0)
+        return {**{name: tracker.result() for name, tracker in zip(names, model.metrics)},
+                "kl_weight": tf.cast(terms["kl_weight"], tf.float32), "nonfinite": diverged}
+
+    return train_step
+
+
 def make_train_step(model, optimizer, strategy: tf.distribute.Strategy, global_batch_size: int,
                     jit_compile: bool = False):
     """``train_step(iterator, stop) -> float32 vector``, unpacked by :func:`unpack`.
@@ -85,7 +136,6 @@ def make_train_step(model, optimizer, strategy: tf.distribute.Strategy, global_b
     """
     names = model.term_names
     variables = model.trainable_variables
-    loss_scaled = isinstance(optimizer, keras.optimizers.LossScaleOptimizer)
 
     def replica_step(images, stop):
         with tf.GradientTape() as tape:
@@ -98,15 +148,7 @@ def make_train_step(model, optimizer, strategy: tf.distribute.Strategy, global_b
         flags = [_nonfinite([loss]), _nonfinite(grads), tf.cast(stop, tf.float32)]
         total = tf.distribute.get_replica_context().all_reduce(tf.distribute.ReduceOp.SUM, tf.stack(means + flags))
         ok = tf.equal(total[len(names)] + total[len(names) + 1], 0.0)
-        if loss_scaled:
-            # The LossScaleOptimizer skips the step and halves the scale on non-finite gradients, but it
-            # inspects one replica's (unreduced) gradients only: make every replica's non-finite when any is.
-            first = next(i for i, g in enumerate(grads) if g is not None)
-            grads = list(grads)
-            grads[first] = grads[first] + tf.cast(tf.where(ok, 0.0, float("nan")), grads[first].dtype)
-            optimizer.apply(grads, variables)
-        else:
-            _apply_if(ok, optimizer, grads, variables)
+        apply_if_finite(ok, optimizer, grads, variables)
         return tf.concat([total, [tf.cast(terms["kl_weight"], tf.float32)]], axis=0)
 
     # No autograph (as in model.fit): the step has no Python control flow on tensors, and converting the
@@ -136,4 +178,4 @@ def make_eval_step(model, step):
     return eval_step
 
 
-__all__ = ["StepResult", "make_eval_step", "make_train_step", "unpack"]
+__all__ = ["StepResult", "apply_if_finite", "make_eval_step", "make_fit_train_step", "make_train_step", "unpack"]

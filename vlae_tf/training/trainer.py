@@ -26,7 +26,7 @@ import tensorflow as tf
 
 from vlae_tf import run_dir as layout
 from vlae_tf.models.base import as_experiment_config
-from vlae_tf.training import checkpoints, precision as mixed, strategies
+from vlae_tf.training import checkpoints, precision as mixed, run_folder, strategies
 from vlae_tf.training.interrupts import DivergenceError, StopRequests, TrainingInterrupted
 from vlae_tf.training.progress import Progress
 from vlae_tf.training.step import make_eval_step, make_train_step, unpack
@@ -88,6 +88,7 @@ class Trainer:
             config = config.replace(**{"train.precision": precision})
         self.config, self.precision, self.verbose = config, config.train.precision, verbose
         self.run_dir = pathlib.Path(run_dir)
+        run_folder.check_config(self.run_dir, config)  # before anything is written or restored
         self.strategy = strategies.build_strategy(strategy)
         self.chief = strategies.is_chief(self.strategy)
         self.global_batch_size = config.data.batch_size
@@ -102,16 +103,17 @@ class Trainer:
             self.optimizer = mixed.build_optimizer(config, self.precision, optimizer)
             self.optimizer.build(self.model.trainable_variables)  # slots must exist before the first step
         self._counters = {name: tf.Variable(0, dtype=tf.int64, trainable=False) for name in ("step", "skipped")}
-        self.checkpoints = checkpoints.Checkpoints(
-            self.run_dir / layout.CHECKPOINT_DIR, self.strategy, config.train.keep_checkpoints,
-            model=checkpoints.indexed(self.model.variables), optimizer=checkpoints.indexed(self.optimizer.variables),
-            **self._counters)
+        self.checkpoints = checkpoints.for_training(self.run_dir / layout.CHECKPOINT_DIR, self.strategy,
+                                                    config.train.keep_checkpoints, self.model, self.optimizer,
+                                                    self._counters)
         self.restored_from = None
         if self.checkpoints.candidates():
             if not resume:
                 raise FileExistsError(f"{self.checkpoints.directory} holds checkpoints and resume is off; resume "
                                       "(--resume) or use another run folder")
             self.restored_from = self.checkpoints.restore_latest()
+            if self.restored_from and optimizer is None:  # may change on resume; the checkpoint holds the old one
+                self.optimizer.learning_rate = config.train.learning_rate
         self.step = int(self._counters["step"].numpy())
         self.skipped_steps = int(self._counters["skipped"].numpy())
         self._check_workers_agree(self.step, "step after restoring (is the run folder shared by every worker?)")
@@ -127,6 +129,7 @@ class Trainer:
                                            jit_compile=bool(jit_compile))
         self._eval_step = None
         self._iterator = None
+        self.target = None  # the step the last train() call aimed at
         self._per_step = self._pipeline_batches = None
         self.summaries = Summaries(self.run_dir / layout.LOG_DIR, enabled=self.chief, image_seed=config.train.seed)
         self.metrics: dict = {}
@@ -199,7 +202,7 @@ class Trainer:
         if self._iterator is None:
             dist = self.strategy.distribute_datasets_from_function(self._input_fn(self.step))
             self._iterator = iter(dist)
-        target = self._target(steps)
+        target = self.target = self._target(steps)
         if self.step >= target:
             return self.metrics
         cfg = self.config.train
@@ -247,9 +250,7 @@ class Trainer:
         if imaged_at != self.step:
             self.summaries.images(self.model, self.step)
         if self.chief:
-            from vlae_tf.training.keras_fit import save_model_atomically
-
-            save_model_atomically(self.model, self.run_dir / layout.MODEL_FILE)
+            layout.save_model_atomically(self.model, self.run_dir / layout.MODEL_FILE)
         return self.metrics
 
     def _save(self) -> str | None:
