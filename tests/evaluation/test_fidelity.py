@@ -1,0 +1,131 @@
+"""Known-answer tests of factor fidelity, traversal specificity and the cached factor classifier.
+
+A tiny synthetic data set (8x8 grey images) has two factors with 4 values each: A is the brightness of the
+top half, B which quarter of the bottom half is lit. A fake "model" codes A in rung 1 and B in rung 2, one
+dimension each, so every answer is known: it reconstructs exactly, and moving rung 1 changes A only.
+"""
+
+import json
+import math
+
+import keras
+import numpy as np
+import pytest
+
+from vlae_tf import presets
+from vlae_tf.evaluation import factor_classifier, fidelity
+
+EDGES = np.array([-0.6745, 0.0, 0.6745])  # quartiles of N(0, 1): a prior draw falls in each bin w.p. 1/4
+CENTRES = np.array([-1.15, -0.32, 0.32, 1.15])
+TINY = factor_classifier.ClassifierOptions(epochs=6, max_train=800, batch_size=32, width=8, seed=0)
+
+
+def render(a, b):
+    images = np.zeros((len(a), 8, 8, 1), np.float32)
+    images[:, :4, :, 0] = ((np.asarray(a) + 1) / 4.0)[:, None, None]
+    for col in range(4):
+        images[np.asarray(b) == col, 4:, 2 * col:2 * col + 2, 0] = 1.0
+    return images
+
+
+def synthetic(n, seed):
+    factors = np.random.default_rng(seed).integers(0, 4, size=(n, 2))
+    return render(factors[:, 0], factors[:, 1]), factors
+
+
+def encode(images):
+    a = np.clip(np.round(images[:, :4].mean(axis=(1, 2, 3)) * 4 - 1), 0, 3).astype(int)
+    b = np.argmax(images[:, 4:, :, 0].reshape(len(images), 4, 4, 2).mean(axis=(1, 3)), axis=1)
+    return [(CENTRES[a][:, None], np.full((len(a), 1), 0.1)), (CENTRES[b][:, None], np.full((len(b), 1), 0.1))]
+
+
+def decode(zs):
+    return render(np.digitize(zs[0][:, 0], EDGES), np.digitize(zs[1][:, 0], EDGES))
+
+
+@pytest.fixture(scope="module")
+def classifier():
+    images, factors = synthetic(TINY.max_train, seed=0)
+    clf = factor_classifier.fit(images, factors, ["A", "B"], [4, 4], TINY)
+    test_images, test_factors = synthetic(400, seed=1)
+    # Every check below reads the classifier's predictions as the truth: it must be perfect here.
+    np.testing.assert_array_equal(clf.accuracy(test_images, test_factors), [1.0, 1.0])
+    return clf
+
+
+def test_a_copying_model_has_relative_fidelity_one(classifier):
+    images, factors = synthetic(400, seed=2)
+    result = fidelity.reconstruction_fidelity(classifier.predict, images, factors, lambda x: x.copy(), ["A", "B"])
+    for name in ("A", "B"):
+        assert result[name]["relative_fidelity"] == 1.0
+        assert result[name]["agreement"] == 1.0
+    # The fake model's encode -> decode is an exact copy as well.
+    exact = fidelity.reconstruction_fidelity(classifier.predict, images, factors,
+                                             lambda x: decode([m for m, _ in encode(x)]), ["A", "B"])
+    assert exact == result
+
+
+def test_a_constant_model_scores_chance(classifier):
+    images, factors = synthetic(400, seed=3)
+    result = fidelity.reconstruction_fidelity(classifier.predict, images, factors,
+                                              lambda x: np.full_like(x, 0.3), ["A", "B"])
+    for k, name in enumerate(("A", "B")):
+        # One constant prediction is right exactly as often as its class occurs: never above the majority
+        # share ("chance"), and for these near-uniform factors near 1/4 (SE of a share: sqrt(3/16/400) = 0.022).
+        assert result[name]["accuracy_reconstruction"] <= result[name]["chance"]
+        assert abs(result[name]["accuracy_reconstruction"] - 0.25) < 0.1
+        assert result[name]["accuracy_original"] == 1.0
+        counts = np.bincount(factors[:, k], minlength=4) / len(factors)
+        assert result[name]["accuracy_reconstruction"] in counts
+
+
+def test_specificity_of_one_rung_per_factor_is_the_identity(classifier):
+    images, _ = synthetic(400, seed=4)
+    result = fidelity.traversal_specificity(classifier.predict, encode, decode, images, num_draws=2, seed=0,
+                                            factor_names=["A", "B"])
+    change, specificity = np.array(result["change_rate"]), np.array(result["specificity"])
+    # Off the diagonal the factor cannot change: exactly 0.
+    assert change[0, 1] == 0.0 and change[1, 0] == 0.0
+    # On it, a prior draw leaves the quartile bin w.p. 3/4. SE of a rate over 400 bases: sqrt(3/16/400)
+    # = 0.022 (draws of one base are correlated, so bases alone are counted); tolerance 4 SE.
+    np.testing.assert_allclose(np.diag(change), 0.75, atol=4 * 0.022)
+    np.testing.assert_allclose(result["full_resample_change_rate"], 0.75, atol=4 * 0.022)
+    # The ratio of two such rates: relative SE ~ sqrt(2) * 0.022 / 0.75 = 0.04; tolerance 4 SE.
+    np.testing.assert_allclose(np.diag(specificity), 1.0, atol=0.17)
+    assert result["num_bases"] == 400 and result["factor_names"] == ["A", "B"]
+
+
+def test_grid_traversal_changes_three_of_four_values_exactly(classifier):
+    # Grid -2, -2/3, 2/3, 2 hits each quartile bin once: every base changes for exactly 3 of the 4 values.
+    images, _ = synthetic(100, seed=5)
+    result = fidelity.traversal_specificity(classifier.predict, encode, decode, images, num_draws=4, mode="grid")
+    np.testing.assert_allclose(result["change_rate"], [[0.75, 0.0], [0.0, 0.75]])
+    with pytest.raises(ValueError, match="prior, grid"):
+        fidelity.traversal_specificity(classifier.predict, encode, decode, images, mode="sweep")
+
+
+def test_classifier_cache_round_trip_is_atomic_and_keyed(classifier, tmp_path):
+    key = factor_classifier.cache_key({"dataset": "synthetic", "options": TINY.__dict__})
+    assert factor_classifier.load(tmp_path, key) is None
+    factor_classifier.save(classifier, tmp_path, key)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"{key}.json", f"{key}.keras"]  # no temporaries left
+    loaded = factor_classifier.load(tmp_path, key)
+    images, _ = synthetic(50, seed=6)
+    np.testing.assert_array_equal(loaded.predict(images), classifier.predict(images))
+    assert loaded.head_names == ["A", "B"] and loaded.head_sizes == [4, 4]
+    assert factor_classifier.cache_key({"dataset": "synthetic", "options": {**TINY.__dict__, "epochs": 7}}) != key
+
+
+def test_dataset_classifier_is_fitted_once_then_read_from_the_cache(tmp_path):
+    config = presets.get("shapes", **{"data.num_train": 64, "data.num_test": 16})
+    options = factor_classifier.ClassifierOptions(epochs=1, max_train=64, batch_size=32, width=4)
+    assert factor_classifier.for_dataset(config, tmp_path, options, fit_if_missing=False) is None
+    fitted = factor_classifier.for_dataset(config, tmp_path, options)
+    assert fitted.head_names[-2:] == ["shape", "rotation"] and len(fitted.info["train_accuracy"]) == 7
+    meta = json.loads(next(tmp_path.glob("*.json")).read_text())
+    assert meta["description"]["dataset"] == "shapes" and meta["train_examples"] == 64
+    cached = factor_classifier.for_dataset(config, tmp_path, options, fit_if_missing=False)
+    images = np.random.default_rng(0).random((4,) + tuple(config.model.image_shape), np.float32)
+    np.testing.assert_array_equal(cached.predict(images), fitted.predict(images))
+    other = factor_classifier.ClassifierOptions(epochs=2, max_train=64, batch_size=32, width=4)
+    assert factor_classifier.for_dataset(config, tmp_path, other, fit_if_missing=False) is None
