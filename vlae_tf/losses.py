@@ -75,7 +75,3 @@ def loss_terms(config: ModelConfig, images, decoder_params, kl_per_rung, z_per_r
     terms["kl_weight"] = weight
     return terms
 
-
-def mean_terms(terms: dict) -> dict:
-    """Batch means of the per-example terms (scalars pass through)."""
-    return {name: tf.reduce_mean(value) for name, value in terms.items()}

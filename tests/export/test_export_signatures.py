@@ -128,7 +128,7 @@ def test_a_mixed_precision_model_exports_as_float32():
     keras.mixed_precision.set_global_policy("mixed_bfloat16")
     keras.utils.set_random_seed(2)
     mixed = VLAE(tiny_config())
-    assert mixed.encoder_rungs[0].compute_dtype == "bfloat16"
+    assert mixed.rungs[0].compute_dtype == "bfloat16"
     copy = export.float32_copy(mixed)
     assert keras.config.dtype_policy().name == "mixed_bfloat16"  # the caller's policy is left alone
     assert all(layer.compute_dtype == "float32" for layer in copy._flatten_layers())

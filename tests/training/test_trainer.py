@@ -122,7 +122,7 @@ def test_consecutive_non_finite_losses_stop_the_run_and_keep_the_last_good_check
 @pytest.mark.parametrize("precision", ["mixed_float16", "mixed_bfloat16"])
 def test_mixed_precision_trains_with_float32_weights(tmp_path, precision):
     trainer = _trainer(tmp_path, precision=precision, **{"data.batch_size": 16, "train.learning_rate": 3e-3})
-    assert trainer.model.encoder_rungs[0].compute_dtype == precision.split("_")[1]
+    assert trainer.model.rungs[0].compute_dtype == precision.split("_")[1]
     assert keras.mixed_precision.global_policy().name == "float32"  # the trainer leaves the global policy be
     before = trainer.evaluate(max_batches=2)["loss"]
     metrics = trainer.train(20)

@@ -92,9 +92,8 @@ def independent_log_weights(model, images, num_samples: int, seed):
         log_ratio += (distributions.gaussian_log_density(z, 0.0, 1.0)
                       - distributions.gaussian_log_density(z, mean, stddev))
         zs.append(z)
-    # _generate is the models' shared hook for the likelihood's raw parameters (``decode`` returns means).
-    likelihood = distributions.image_likelihood(model.model_config.likelihood, model._generate(zs),
-                                                model._log_scale())
+    # ``decode`` returns the likelihood's means; the density needs its parameters.
+    likelihood = distributions.image_likelihood(model.model_config.likelihood, *model.likelihood_params(zs))
     log_px = likelihood.log_prob(tf.tile(images, [num_samples, 1, 1, 1]))
     return tf.reshape(log_px + log_ratio, [num_samples, batch])
 

@@ -1,15 +1,21 @@
-"""A rung's posterior head: features -> (mean, stddev) of a diagonal Gaussian, always in float32."""
+"""Diagonal-Gaussian parameter layers: features -> (mean, stddev), always in float32.
+
+``GaussianHead`` is a rung's posterior head ``q_l`` on its features ``h_l``; ``GaussianLink`` is one
+conditional of a Markov chain, ``z_other -> p(z | z_other)`` (the HVAE's posterior chain, and the top-down
+prior of the HVAE and the LVAE).
+"""
 
 from __future__ import annotations
 
 import keras
 
-from vlae_tf.layers.encoder import PACKAGE, activation_layer
+from vlae_tf.layers.blocks import DenseBlock, activation_layer
+from vlae_tf.layers.serialization import serializable
 
 MIN_STDDEV = 1e-4  # keeps log-densities finite when a dimension becomes very certain
 
 
-@keras.saving.register_keras_serializable(package=PACKAGE)
+@serializable
 class GaussianHead(keras.layers.Layer):
     """[B, H, W, C] or [B, F] -> (mean [B, d], stddev [B, d]).
 
@@ -47,3 +53,30 @@ class GaussianHead(keras.layers.Layer):
     def get_config(self):
         return {**super().get_config(), "latent_dim": self.latent_dim, "spatial": self.spatial,
                 "filters": self.filters, "activation": self.activation}
+
+
+@serializable
+class GaussianLink(keras.layers.Layer):
+    """One conditional of a Markov chain: z_other [B, d'] -> (mean [B, d], stddev [B, d]) float32,
+    through a two-layer MLP of ``units`` and a ``GaussianHead``."""
+
+    def __init__(self, latent_dim: int, units: int, activation: str = "leaky_relu", **kwargs):
+        super().__init__(**kwargs)
+        self.latent_dim, self.units, self.activation = latent_dim, units, activation
+        self.net = DenseBlock(units, 2, activation, dtype=self.dtype_policy, name="net")
+        self.head = GaussianHead(latent_dim, spatial=False, activation=activation, dtype=self.dtype_policy,
+                                 name="head")
+
+    def build(self, input_shape):
+        self.net.build(input_shape)
+        self.head.build(self.net.compute_output_shape(input_shape))
+
+    def call(self, z):
+        return self.head(self.net(keras.ops.cast(z, self.compute_dtype)))
+
+    def compute_output_shape(self, input_shape):
+        return self.head.compute_output_shape(self.net.compute_output_shape(input_shape))
+
+    def get_config(self):
+        return {**super().get_config(), "latent_dim": self.latent_dim, "units": self.units,
+                "activation": self.activation}

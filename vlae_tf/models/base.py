@@ -1,8 +1,9 @@
 """Behaviour every latent-variable model here shares: training steps, metrics, sampling, presets.
 
-A subclass defines its layers in ``_build_layers`` and three methods:
-``encode(images) -> [(mean, stddev)] per rung``, ``_generate(zs) -> raw decoder output`` and
-``_forward(images, training) -> dict(params, kl_per_rung, z_per_rung, posteriors)``.
+A model assembles the shared ladder (``vlae_tf.layers.ladder``: its rungs and the likelihood head) in
+``_build_layers`` and defines ``encode(images) -> [(mean, stddev)] per rung``. The defaults here are those of
+a model whose rungs are independent a priori, ``p(z) = prod_l N(z_l; 0, I)`` (VLAE, VAE); the chain models
+(``models.markov``) override ``_forward``, ``encode`` and ``decode``.
 Rungs are numbered 1..L from the pixels up; every per-rung list is in that order.
 """
 
@@ -15,6 +16,7 @@ import tensorflow as tf
 
 from vlae_tf import distributions, losses, presets
 from vlae_tf.config import ExperimentConfig, ModelConfig
+from vlae_tf.layers import LikelihoodHead, bottom_up, build_rungs, make_rungs, top_down
 
 
 def as_experiment_config(config: Any) -> ExperimentConfig:
@@ -60,7 +62,7 @@ def images_of(data):
 
 
 class LatentVariableModel(keras.Model):
-    """Base of VLAE, HVAE and VAE: a ``keras.Model`` whose ``train_step`` optimises ``losses.loss_terms``."""
+    """Base of every model: a ``keras.Model`` whose ``train_step`` optimises ``losses.loss_terms``."""
 
     kind = "base"
 
@@ -81,8 +83,17 @@ class LatentVariableModel(keras.Model):
         """``VLAE.from_preset("mnist", **{"model.beta": 2.0})``."""
         return cls(presets.get(name, **{"model.kind": cls.kind, **overrides}))
 
+    def _build_ladder(self, head_dims, inject: bool, top_code_dim: int):
+        """The rungs (``self.rungs``) and the likelihood head (``self.likelihood``) shared by every model;
+        arguments as ``layers.make_rungs``."""
+        cfg = self.model_config
+        self.rungs = make_rungs(cfg, head_dims, inject, top_code_dim, dtype=self.dtype_policy)
+        self.likelihood = LikelihoodHead(cfg.image_shape[-1], cfg.likelihood, cfg.gaussian_scale,
+                                         dtype=self.dtype_policy, name="likelihood")
+
     def build(self, input_shape):
         # Run the whole graph once so every weight exists (needed for .keras reload and strategies).
+        build_rungs(self.rungs, input_shape)
         self._forward(keras.ops.zeros((1,) + tuple(input_shape[1:])), training=False)
         super().build(input_shape)
 
@@ -123,10 +134,29 @@ class LatentVariableModel(keras.Model):
     def _reparameterize(self, mean, stddev, seed=None):
         return mean + stddev * self._normal(tf.shape(mean), seed)
 
-    def _log_scale(self):
-        return self.likelihood_scale(None) if self.model_config.likelihood == "gaussian" else None
+    def _rung_seeds(self, seed):
+        """One stateless seed per rung split from a [2] int ``seed``, or None per rung (the model's generator)."""
+        if seed is None:
+            return [None] * self.num_rungs
+        return tf.unstack(tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), self.num_rungs))
 
     # -- public API ---------------------------------------------------------------------------------
+    def features(self, images):
+        """Bottom-up ``[h_1, ..., h_L]`` in the compute dtype, one per rung of the ladder."""
+        return bottom_up(self.rungs, images)
+
+    def likelihood_params(self, zs):
+        """The parameters of ``p(x | z)``: (raw decoder output [N, H, W, C] float32, log scale [C] float32 or
+        None). zs: one code [N, d_l] per latent rung. Feed both to ``distributions.image_likelihood``."""
+        return self.likelihood(top_down(self.rungs, self._decoder_codes(zs))), self.likelihood.log_scale()
+
+    def _decoder_codes(self, zs):
+        """The code each ladder rung reads top-down: without injections only the top rung reads one, z_1."""
+        return [None] * (len(self.rungs) - 1) + [zs[0]]
+
+    def encode(self, images):
+        raise NotImplementedError(f"{type(self).__name__} must define encode")
+
     def decode(self, zs, num_samples=None, seed=None):
         """Images [N, H, W, C] in [0, 1] from one code per rung; ``None`` rungs are drawn from the prior.
 
@@ -134,7 +164,7 @@ class LatentVariableModel(keras.Model):
         is None. ``seed`` ([2] int) makes the prior draws stateless and reproducible.
         """
         zs = self._complete_codes(zs, num_samples, seed)
-        return distributions.image_mean(self.model_config.likelihood, self._generate(zs))
+        return distributions.image_mean(self.model_config.likelihood, self.likelihood_params(zs)[0])
 
     def _complete_codes(self, zs, num_samples=None, seed=None):
         zs = list(zs) if zs is not None else [None] * self.num_rungs
@@ -146,10 +176,8 @@ class LatentVariableModel(keras.Model):
             if not given:
                 raise ValueError("decode with every rung None needs num_samples")
             num_samples = tf.shape(given[0])[0]
-        seeds = [None] * self.num_rungs if seed is None else tf.unstack(
-            tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), self.num_rungs))
         return [tf.cast(z, tf.float32) if z is not None else self._normal((num_samples, dim), s)
-                for z, dim, s in zip(zs, self.model_config.latent_dims, seeds)]
+                for z, dim, s in zip(zs, self.model_config.latent_dims, self._rung_seeds(seed))]
 
     def reconstruct(self, images):
         """Decode of the posterior means: [N, H, W, C] in [0, 1]."""
@@ -177,6 +205,14 @@ class LatentVariableModel(keras.Model):
             images = images + cfg.input_noise * self._normal(tf.shape(images), dtype=images.dtype)
         return images
 
+    def _forward(self, images, training=False):
+        """One reparameterised pass: dict of ``params`` (raw decoder output), and per rung ``z_per_rung``,
+        ``posteriors`` and ``kl_per_rung`` ([B] each, analytic ``KL(q(z_l | x) || N(0, I))``)."""
+        posteriors = self.encode(images)
+        zs = [self._reparameterize(mean, stddev) for mean, stddev in posteriors]
+        return {"params": self.likelihood_params(zs)[0], "z_per_rung": zs, "posteriors": posteriors,
+                "kl_per_rung": [distributions.kl_to_standard_normal(m, s) for m, s in posteriors]}
+
     def compute_terms(self, images, training=False, step=None) -> dict:
         """Per-example loss terms [B] float32 (see ``losses.loss_terms``) for a batch of images."""
         images = tf.cast(images, tf.float32)
@@ -184,7 +220,7 @@ class LatentVariableModel(keras.Model):
         out = self._forward(inputs, training=training)
         step = self.optimizer.iterations if step is None and self.optimizer is not None else step
         return losses.loss_terms(self.model_config, images, out["params"], out["kl_per_rung"], out["z_per_rung"],
-                                 step if step is not None else 0, self._log_scale())
+                                 step if step is not None else 0, self.likelihood.log_scale())
 
     def train_step(self, data):
         images = images_of(data)

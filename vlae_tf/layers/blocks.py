@@ -1,10 +1,10 @@
-"""Bottom-up deterministic features ``h_l = f_l(h_{l-1})`` (paper section 4)."""
+"""The convolutional and dense blocks a rung is made of: ``f_l`` bottom-up and ``u_l`` top-down."""
 
 from __future__ import annotations
 
 import keras
 
-PACKAGE = "vlae_tf"
+from vlae_tf.layers.serialization import serializable
 
 
 def activation_layer(name: str, dtype=None) -> keras.layers.Layer:
@@ -13,25 +13,8 @@ def activation_layer(name: str, dtype=None) -> keras.layers.Layer:
     return keras.layers.Activation(name, dtype=dtype)
 
 
-@keras.saving.register_keras_serializable(package=PACKAGE)
-class ConvRung(keras.layers.Layer):
-    """``convs`` 3x3/4x4 convolutions; the first halves (``direction="down"``) or doubles (``"up"``) H and W.
-
-    [B, H, W, C_in] -> [B, H/2, W/2, filters] (down) or [B, 2H, 2W, filters] (up).
-    """
-
-    def __init__(self, filters: int, convs: int = 2, activation: str = "leaky_relu", direction: str = "down",
-                 **kwargs):
-        super().__init__(**kwargs)
-        if direction not in ("down", "up"):
-            raise ValueError(f"direction={direction!r}; valid: down, up")
-        self.filters, self.convs, self.activation, self.direction = filters, convs, activation, direction
-        first = keras.layers.Conv2D if direction == "down" else keras.layers.Conv2DTranspose
-        self._stack = [first(filters, 4, strides=2, padding="same", dtype=self.dtype_policy),
-                        activation_layer(activation, self.dtype_policy)]
-        for _ in range(convs - 1):
-            self._stack += [keras.layers.Conv2D(filters, 3, padding="same", dtype=self.dtype_policy),
-                             activation_layer(activation, self.dtype_policy)]
+class LayerStack(keras.layers.Layer):
+    """A fixed sequence of sub-layers built one after another from the input shape."""
 
     def build(self, input_shape):
         shape = input_shape
@@ -44,6 +27,27 @@ class ConvRung(keras.layers.Layer):
             x = layer(x)
         return x
 
+
+@serializable
+class ConvBlock(LayerStack):
+    """``convs`` 4x4 then 3x3 convolutions; the first halves (``direction="down"``) or doubles (``"up"``) H and W.
+
+    [B, H, W, C_in] -> [B, H/2, W/2, filters] (down) or [B, 2H, 2W, filters] (up).
+    """
+
+    def __init__(self, filters: int, convs: int = 2, activation: str = "leaky_relu", direction: str = "down",
+                 **kwargs):
+        super().__init__(**kwargs)
+        if direction not in ("down", "up"):
+            raise ValueError(f"direction={direction!r} is not valid; choose one of down, up")
+        self.filters, self.convs, self.activation, self.direction = filters, convs, activation, direction
+        first = keras.layers.Conv2D if direction == "down" else keras.layers.Conv2DTranspose
+        self._stack = [first(filters, 4, strides=2, padding="same", dtype=self.dtype_policy),
+                       activation_layer(activation, self.dtype_policy)]
+        for _ in range(convs - 1):
+            self._stack += [keras.layers.Conv2D(filters, 3, padding="same", dtype=self.dtype_policy),
+                            activation_layer(activation, self.dtype_policy)]
+
     def compute_output_shape(self, input_shape):
         b, h, w, _ = input_shape
         scale = 0.5 if self.direction == "down" else 2
@@ -54,30 +58,17 @@ class ConvRung(keras.layers.Layer):
                 "activation": self.activation, "direction": self.direction}
 
 
-@keras.saving.register_keras_serializable(package=PACKAGE)
-class DenseRung(keras.layers.Layer):
-    """Flatten and ``depth`` fully connected layers: [B, ...] -> [B, units]. The top rung of the ladder."""
+@serializable
+class DenseBlock(LayerStack):
+    """Flatten, then ``depth`` fully connected layers: [B, ...] -> [B, units]. The top rung's ``f_L``."""
 
     def __init__(self, units: int, depth: int = 2, activation: str = "leaky_relu", **kwargs):
         super().__init__(**kwargs)
         self.units, self.depth, self.activation = units, depth, activation
-        self._flatten = keras.layers.Flatten(dtype=self.dtype_policy)
-        self._stack = []
+        self._stack = [keras.layers.Flatten(dtype=self.dtype_policy)]
         for _ in range(depth):
             self._stack += [keras.layers.Dense(units, dtype=self.dtype_policy),
-                             activation_layer(activation, self.dtype_policy)]
-
-    def build(self, input_shape):
-        shape = self._flatten.compute_output_shape(input_shape)
-        for layer in self._stack:
-            layer.build(shape)
-            shape = layer.compute_output_shape(shape)
-
-    def call(self, x):
-        x = self._flatten(x)
-        for layer in self._stack:
-            x = layer(x)
-        return x
+                            activation_layer(activation, self.dtype_policy)]
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], self.units)

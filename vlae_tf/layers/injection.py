@@ -1,44 +1,35 @@
-"""Top-down generator pieces: ``v_l`` (latent -> feature map, dense or tiled) and ``combine`` (paper section 4)."""
+"""How a code enters the top-down path: ``v_l`` (latent -> features, dense or tiled) and ``combine_l``
+(paper section 4); ``LatentProjection`` is also the top rung's ``u_L``."""
 
 from __future__ import annotations
 
+import math
+
 import keras
 
-from vlae_tf.layers.encoder import PACKAGE, activation_layer
+from vlae_tf.config import COMBINES
+from vlae_tf.layers.blocks import LayerStack, activation_layer
+from vlae_tf.layers.serialization import serializable
 
-COMBINE_MODES = ("concat", "add", "gated_add")
 
-
-@keras.saving.register_keras_serializable(package=PACKAGE)
-class LatentProjection(keras.layers.Layer):
-    """``v_l``: z [B, d] -> feature map [B, *target_shape] through ``depth`` dense layers."""
+@serializable
+class LatentProjection(LayerStack):
+    """z [B, d] -> feature map [B, *target_shape]: an optional hidden dense layer, then a dense map reshaped."""
 
     def __init__(self, target_shape, hidden_units: int = 0, activation: str = "leaky_relu", **kwargs):
         super().__init__(**kwargs)
         self.target_shape = tuple(int(s) for s in target_shape)
         self.hidden_units, self.activation = hidden_units, activation
-        size = 1
-        for s in self.target_shape:
-            size *= s
         self._stack = []
         if hidden_units:
             self._stack += [keras.layers.Dense(hidden_units, dtype=self.dtype_policy),
-                             activation_layer(activation, self.dtype_policy)]
-        self._stack += [keras.layers.Dense(size, dtype=self.dtype_policy),
-                         activation_layer(activation, self.dtype_policy),
-                         keras.layers.Reshape(self.target_shape, dtype=self.dtype_policy)]
-
-    def build(self, input_shape):
-        shape = input_shape
-        for layer in self._stack:
-            layer.build(shape)
-            shape = layer.compute_output_shape(shape)
+                            activation_layer(activation, self.dtype_policy)]
+        self._stack += [keras.layers.Dense(math.prod(self.target_shape), dtype=self.dtype_policy),
+                        activation_layer(activation, self.dtype_policy),
+                        keras.layers.Reshape(self.target_shape, dtype=self.dtype_policy)]
 
     def call(self, z):
-        z = keras.ops.cast(z, self.compute_dtype)
-        for layer in self._stack:
-            z = layer(z)
-        return z
+        return super().call(keras.ops.cast(z, self.compute_dtype))
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0],) + self.target_shape
@@ -48,7 +39,7 @@ class LatentProjection(keras.layers.Layer):
                 "activation": self.activation}
 
 
-@keras.saving.register_keras_serializable(package=PACKAGE)
+@serializable
 class LatentBroadcast(keras.layers.Layer):
     """``v_l`` without spatial layout: z [B, d] -> one vector [B, C] tiled to [B, H, W, C].
 
@@ -79,7 +70,7 @@ class LatentBroadcast(keras.layers.Layer):
         return {**super().get_config(), "target_shape": self.target_shape, "activation": self.activation}
 
 
-@keras.saving.register_keras_serializable(package=PACKAGE)
+@serializable
 class Combine(keras.layers.Layer):
     """Joins the top-down features g [B, ..., C] with a rung's injection v [B, ..., C].
 
@@ -89,8 +80,8 @@ class Combine(keras.layers.Layer):
 
     def __init__(self, mode: str = "concat", **kwargs):
         super().__init__(**kwargs)
-        if mode not in COMBINE_MODES:
-            raise ValueError(f"combine mode {mode!r} is not valid; choose one of {', '.join(COMBINE_MODES)}")
+        if mode not in COMBINES:
+            raise ValueError(f"combine mode {mode!r} is not valid; choose one of {', '.join(COMBINES)}")
         self.mode = mode
 
     def build(self, input_shape):
@@ -115,27 +106,3 @@ class Combine(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "mode": self.mode}
-
-
-@keras.saving.register_keras_serializable(package=PACKAGE)
-class LogScale(keras.layers.Layer):
-    """Per-channel log standard deviation of a Gaussian likelihood: learned, or fixed when ``value`` is set."""
-
-    def __init__(self, channels: int, value: float | None = None, initial: float = -2.3, **kwargs):
-        super().__init__(**kwargs)
-        self.channels, self.value, self.initial = channels, value, initial
-
-    def build(self, input_shape=None):
-        import math
-
-        init = math.log(self.value) if self.value is not None else self.initial
-        self.log_scale = self.add_weight(name="log_scale", shape=(self.channels,), dtype="float32",
-                                         initializer=keras.initializers.Constant(init),
-                                         trainable=self.value is None)
-
-    def call(self, inputs=None):
-        # Bounded below so that a learned scale cannot run off to a degenerate density.
-        return keras.ops.maximum(keras.ops.cast(self.log_scale, "float32"), -7.0)
-
-    def get_config(self):
-        return {**super().get_config(), "channels": self.channels, "value": self.value, "initial": self.initial}
