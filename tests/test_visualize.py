@@ -102,6 +102,27 @@ def test_dims_mode_sweeps_one_dimension_per_block():
                                                                               (rows, 3, 4)))
 
 
+def test_direction_mode_sweeps_one_unit_direction_of_the_rung():
+    dims, shape, rung, rows = (2, 3), (4, 4, 1), 2, 4
+    values = np.array([-2.0, 0.5, 1.0], np.float32)
+    grid = visualize.traversal_grid(encoding_generator(shape), rung, dims, num_rows=rows, mode="direction",
+                                    values=values, seed=5)
+    codes = read_codes(grid, shape, 5)  # [rows, 3 values, 5 codes]
+    u = visualize.traversal_direction(dims, rung, seed=5)
+    assert u.shape == (3,) and np.linalg.norm(u) == pytest.approx(1.0, abs=1e-6)
+    # Column k sets the whole rung code to values[k] * u, the same in every row.
+    np.testing.assert_allclose(codes[:, :, 2:], np.broadcast_to(np.outer(values, u), (rows, 3, 3)), atol=1e-6)
+    # The other rung: one random code per row, repeated along it, the same rows as mode="sample" draws.
+    others = codes[:, :, :2]
+    np.testing.assert_array_equal(others, np.broadcast_to(others[:, :1], others.shape))
+    sample = read_codes(visualize.traversal_grid(encoding_generator(shape), rung, dims, num_rows=rows, seed=5),
+                        shape, 5)
+    np.testing.assert_array_equal(others[:, 0], sample[:, 0, :2])
+    # The direction depends on (seed, rung) only, not on the grid's layout.
+    np.testing.assert_array_equal(u, visualize.traversal_direction((7, 3), 2, seed=5))
+    assert not np.allclose(u, visualize.traversal_direction(dims, rung, seed=6))
+
+
 def test_default_values_and_row_codes():
     dims, shape = (2, 2), (4, 4, 1)
     grid = visualize.traversal_grid(encoding_generator(shape), 1, dims, num_rows=1, num_cols=5, mode="dims")
@@ -116,6 +137,7 @@ def test_seed_determinism():
     fn, dims = encoding_generator(), (2, 2, 2)
     for make in (lambda s: visualize.traversal_grid(fn, 2, dims, seed=s),
                  lambda s: visualize.traversal_grid(fn, 2, dims, mode="dims", seed=s),
+                 lambda s: visualize.traversal_grid(fn, 2, dims, mode="direction", seed=s),
                  lambda s: visualize.manifold_grid(fn, 1, dims, size=3, seed=s),
                  lambda s: visualize.sample_grid(fn, 9, dims, seed=s)):
         np.testing.assert_array_equal(make(0), make(0))
@@ -132,7 +154,7 @@ def test_argument_errors():
     fn = encoding_generator()
     with pytest.raises(ValueError, match="latent_dims is required"):
         visualize.traversal_grid(fn, 1)
-    with pytest.raises(ValueError, match="choose one of sample, dims"):
+    with pytest.raises(ValueError, match="choose one of sample, dims, direction"):
         visualize.traversal_grid(fn, 1, (2, 2), mode="linear")
     with pytest.raises(ValueError, match="values applies to mode='dims'"):
         visualize.traversal_grid(fn, 1, (2, 2), values=[0.0, 1.0])

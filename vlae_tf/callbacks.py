@@ -1,35 +1,39 @@
 """Keras callbacks for ``model.fit`` on vlae_tf models.
 
-``TraversalImages`` writes, every N epochs and once more when training ends, what each rung learned as
-TensorBoard images (and optionally PNG files):
+``TraversalImages`` writes, every N epochs and once more when training ends, what each rung learned as labelled
+TensorBoard images (:mod:`vlae_tf.visualize.figures`; cells upscaled to ``cell_size`` pixels):
 
-- ``traversal/rung_{l}`` for l = 1..L (:func:`vlae_tf.visualize.traversal_grid`),
-- ``manifold/rung_{l}`` for every 2-dim rung (:func:`vlae_tf.visualize.manifold_grid`),
-- ``samples`` (:func:`vlae_tf.visualize.sample_grid`),
-- ``reconstructions`` when ``reconstruction_images`` are given (originals and reconstructions in alternating
-  rows).
+- ``traversal/rung_{l}`` for l = 1..L: title ``rung l (d_l dims)``, traversal values above the columns, the
+  random sample of the other rungs each row holds fixed on the left,
+- ``traversals``: the paper-style figure, one panel per rung side by side (``rung 1 (pixels)`` .. ``rung L (top)``),
+- ``manifold/rung_{l}`` for every 2-dim rung,
+- ``samples``, and ``reconstructions`` when ``reconstruction_images`` are given (originals above reconstructions).
 
 Images go to ``<log_dir>/images``, a run of its own next to the ``train`` and ``validation`` runs that
-``keras.callbacks.TensorBoard(log_dir)`` writes, and use the same step (the 0-based epoch) as its
-``epoch_*`` scalars, so ``tensorboard --logdir <log_dir>`` shows losses and pictures side by side.
+``keras.callbacks.TensorBoard(log_dir)`` writes. Their step is the optimizer step
+(``model.optimizer.iterations``), the x axis the custom loop uses too, so both loops log images under the same
+tags and steps. With ``png_dir`` the callback also saves ``traversal_rung_{l}.png``, ``traversals.png``,
+``manifold_rung_{l}.png``, ``samples.png``, ``reconstructions.png`` and an animated ``traversal_rung_{l}.gif``
+per rung there.
 """
 
 from __future__ import annotations
 
 import os
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import keras
 import numpy as np
 import tensorflow as tf
 
 from vlae_tf import visualize
+from vlae_tf.visualize import animation, figures
 
 
 def write_images(writer: Any, grids: Mapping[str, np.ndarray], step: int) -> None:
-    """Writes each ``[H, W, C]`` grid in [0, 1] as a TensorBoard image summary named by its key, at ``step``.
-
-    ``writer`` is a ``tf.summary.create_file_writer`` writer; the custom training loop uses this too.
+    """Writes each ``[H, W, C]`` image (floats in [0, 1] or uint8) as a TensorBoard image summary named by its
+    key, at ``step``. ``writer`` is a ``tf.summary.create_file_writer`` writer; the custom training loop uses
+    this too.
     """
     with writer.as_default():
         for name, grid in grids.items():
@@ -38,42 +42,75 @@ def write_images(writer: Any, grids: Mapping[str, np.ndarray], step: int) -> Non
 
 
 def save_pngs(grids: Mapping[str, np.ndarray], png_dir: str | os.PathLike) -> list[str]:
-    """Saves each grid as ``<png_dir>/<name with "/" replaced by "_">.png``; returns the paths."""
+    """Saves each image as ``<png_dir>/<name with "/" replaced by "_">.png``; returns the paths."""
     return [visualize.save_png(grid, os.path.join(png_dir, name.replace("/", "_") + ".png"))
             for name, grid in grids.items()]
 
 
+def save_gifs(animations: Mapping[str, Sequence[np.ndarray]], png_dir: str | os.PathLike,
+              duration_ms: int = 200) -> list[str]:
+    """Saves each list of frames as ``<png_dir>/<name with "/" replaced by "_">.gif``; returns the paths."""
+    return [animation.save_gif(frames, os.path.join(png_dir, name.replace("/", "_") + ".gif"), duration_ms)
+            for name, frames in animations.items()]
+
+
+def model_figures(model: Any, reconstruction_images: Any = None, **options: Any) -> dict[str, np.ndarray]:
+    """``visualize.figure_set`` of ``model`` (``options`` are its keyword arguments), plus ``reconstructions``
+    of ``reconstruction_images`` through ``model.reconstruct`` when given. Both training loops log this.
+    """
+    reconstructions = None
+    if reconstruction_images is not None:
+        originals = np.asarray(reconstruction_images, np.float32)
+        reconstructions = (originals, np.asarray(model.reconstruct(originals)))
+    return figures.figure_set(model, reconstructions=reconstructions, **options)
+
+
+def model_animations(model: Any, num_samples: int = 4, num_values: int = 9, seed: int = 0,
+                     cell_size: int = 96) -> dict[str, list[np.ndarray]]:
+    """``{"traversal/rung_{l}": frames}`` for every rung (``visualize.traversal_frames``)."""
+    generator_fn = visualize.generator_fn_from_model(model)
+    return {f"traversal/rung_{l}": animation.traversal_frames(generator_fn, l, num_samples=num_samples,
+                                                              num_values=num_values, seed=seed, cell_size=cell_size)
+            for l in range(1, len(generator_fn.latent_dims) + 1)}
+
+
 class TraversalImages(keras.callbacks.Callback):
-    """Logs per-rung traversals, 2-D manifolds, samples and reconstructions during ``fit``.
+    """Logs labelled per-rung traversals, the side-by-side figure, manifolds, samples and reconstructions.
 
     The model must have ``decode(zs)`` and ``config.model.latent_dims`` (``reconstruct(images)`` too when
-    ``reconstruction_images`` is given). Grids use a fixed ``seed``, so the same codes are decoded every
+    ``reconstruction_images`` is given). Figures use a fixed ``seed``, so the same codes are decoded every
     time and images from successive epochs are directly comparable.
 
     Args:
       log_dir: the TensorBoard log folder (the one given to ``keras.callbacks.TensorBoard``).
       every_n_epochs: write after epochs ``N-1, 2N-1, ...`` (0-based) and after the last epoch.
-      num_rows, num_cols, mode: traversal layout; see :func:`vlae_tf.visualize.traversal_grid`.
-      num_samples: images in the ``samples`` grid.
-      seed: seeds every random code of every grid.
-      png_dir: when given, also save ``traversal_rung_{l}.png``, ``manifold_rung_{l}.png``, ``samples.png``
-        (and ``reconstructions.png``) there, overwritten each time: they show the latest state.
-      reconstruction_images: optional ``[N, H, W, C]`` images in [0, 1] to reconstruct (keep N small, e.g. 16).
+      num_rows, num_cols, mode: traversal layout; see :mod:`vlae_tf.visualize.figures` (``"direction"``: the
+        columns sweep -2..2 along one random direction of the rung).
+      num_samples: images in the ``samples`` figure.
+      seed: seeds every random code of every figure.
+      png_dir: when given, also save the PNGs and GIFs listed in the module docstring there, overwritten each
+        time: they show the latest state.
+      reconstruction_images: optional ``[N, H, W, C]`` images in [0, 1] to reconstruct (keep N small, e.g. 8).
       subdir: the run folder under ``log_dir``.
+      cell_size: minimum pixels per cell; images are upscaled by an integer factor (nearest neighbour).
+      gifs: with ``png_dir``, also write one animated GIF per rung.
     """
 
     def __init__(self, log_dir: str | os.PathLike, every_n_epochs: int = 1, num_rows: int = 8, num_cols: int = 9,
-                 mode: str = "sample", num_samples: int = 64, seed: int = 0, png_dir: str | os.PathLike | None = None,
-                 reconstruction_images: Any = None, subdir: str = "images"):
+                 mode: str = "direction", num_samples: int = 64, seed: int = 0,
+                 png_dir: str | os.PathLike | None = None, reconstruction_images: Any = None, subdir: str = "images",
+                 cell_size: int = 96, gifs: bool = True):
         super().__init__()
         if isinstance(every_n_epochs, bool) or not isinstance(every_n_epochs, int) or every_n_epochs < 1:
             raise ValueError(f"every_n_epochs={every_n_epochs!r} must be a positive integer")
         if mode not in visualize.MODES:
             raise ValueError(f"mode={mode!r} is not valid; choose one of {', '.join(visualize.MODES)}")
+        if isinstance(cell_size, bool) or not isinstance(cell_size, int) or cell_size < 1:
+            raise ValueError(f"cell_size={cell_size!r} must be a positive integer (pixels per cell)")
         self.log_dir = os.fspath(log_dir)
         self.every_n_epochs = every_n_epochs
         self.num_rows, self.num_cols, self.mode = num_rows, num_cols, mode
-        self.num_samples, self.seed = num_samples, seed
+        self.num_samples, self.seed, self.cell_size, self.gifs = num_samples, seed, cell_size, gifs
         self.png_dir = None if png_dir is None else os.fspath(png_dir)
         self.reconstruction_images = None if reconstruction_images is None else np.asarray(
             reconstruction_images, dtype=np.float32)
@@ -88,31 +125,41 @@ class TraversalImages(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         self._last_epoch = epoch
         if (epoch + 1) % self.every_n_epochs == 0:
-            self.write(epoch)
+            self._write_epoch(epoch)
 
     def on_train_end(self, logs=None):
         if self._last_epoch is not None and self._last_written != self._last_epoch:
-            self.write(self._last_epoch)
+            self._write_epoch(self._last_epoch)
         if self._writer is not None:
             self._writer.close()
             self._writer = None
 
     def grids(self) -> dict[str, np.ndarray]:
-        """The grids for the current weights, by summary name."""
-        grids = visualize.image_grids(self.model, num_rows=self.num_rows, num_cols=self.num_cols, mode=self.mode,
-                                      num_samples=self.num_samples, seed=self.seed)
-        if self.reconstruction_images is not None:
-            originals = self.reconstruction_images
-            grids["reconstructions"] = visualize.reconstruction_grid(originals, self.model.reconstruct(originals))
-        return grids
+        """The labelled figures for the current weights, by summary tag (uint8 ``[H, W, 3]``)."""
+        return model_figures(self.model, self.reconstruction_images, num_rows=self.num_rows,
+                             num_cols=self.num_cols, mode=self.mode, num_samples=self.num_samples, seed=self.seed,
+                             cell_size=self.cell_size)
 
     def write(self, step: int) -> dict[str, np.ndarray]:
-        """Computes the grids and writes them at ``step``; returns them."""
+        """Computes the figures and writes them at ``step`` (and the PNGs and GIFs); returns the figures."""
         grids = self.grids()
         if self._writer is None:
             self._writer = tf.summary.create_file_writer(os.path.join(self.log_dir, self.subdir))
         write_images(self._writer, grids, step)
         if self.png_dir is not None:
             save_pngs(grids, self.png_dir)
-        self._last_written = step
+            if self.gifs:
+                save_gifs(model_animations(self.model, num_values=self.num_cols, seed=self.seed,
+                                           cell_size=self.cell_size), self.png_dir)
         return grids
+
+    def _write_epoch(self, epoch: int) -> None:
+        self.write(self._step(epoch))
+        self._last_written = epoch
+
+    def _step(self, epoch: int) -> int:
+        """The optimizer's step count; the epoch for a model compiled without an optimizer."""
+        optimizer = getattr(self.model, "optimizer", None)
+        if optimizer is None or getattr(optimizer, "iterations", None) is None:
+            return int(epoch)
+        return int(keras.ops.convert_to_numpy(optimizer.iterations))

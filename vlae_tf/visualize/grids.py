@@ -16,21 +16,25 @@ Layouts (rows x columns, each cell one ``H x W`` image; ``padding`` white pixels
   along a row shows what the rung controls; reading down a column shows what it does not.
 - :func:`traversal_grid` ``mode="dims"`` (disentanglement_lib): one block of ``num_rows`` rows per dimension of
   the rung; along a row that dimension sweeps ``values`` while everything else keeps the row's random code.
+- :func:`traversal_grid` ``mode="direction"``: rows as in ``"sample"``; column ``k`` sets the traversed rung's whole
+  code to ``values[k] * u``, ``u`` a seeded random unit vector (:func:`traversal_direction`), the same in every row.
+  The prior's projection on any unit vector is N(0, 1), so ``values`` read in prior standard deviations for a rung
+  of any size; this is the one-knob-per-rung sweep of the labelled figures and GIFs.
 - :func:`manifold_grid`: a 2-dim rung decoded over a ``size x size`` grid of Gaussian quantiles (the VAE
   paper's MNIST manifold; the mnist preset has three 2-dim rungs).
 """
 
 from __future__ import annotations
 
-import math
-import os
 import statistics
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from vlae_tf.visualize.images import as_images, check_count, tile
+
 GeneratorFn = Callable[[list], np.ndarray]
-MODES = ("sample", "dims")
+MODES = ("sample", "dims", "direction")
 
 
 def generator_fn_from_model(model: Any, batch_size: int = 256) -> GeneratorFn:
@@ -41,7 +45,7 @@ def generator_fn_from_model(model: Any, batch_size: int = 256) -> GeneratorFn:
     """
     if not hasattr(model, "decode"):
         raise TypeError(f"{type(model).__name__} has no decode(zs) method; pass a model or a generator_fn")
-    _check_count("batch_size", batch_size)
+    check_count("batch_size", batch_size)
 
     def generator_fn(zs: list) -> np.ndarray:
         n = len(zs[0])
@@ -65,9 +69,10 @@ def traversal_grid(model_or_fn: Any, rung: int, latent_dims: Sequence[int] | Non
       latent_dims: codes per rung; read from the model (or the adapter) when omitted.
       num_rows: rows, i.e. random codes for the other rungs. Ignored when ``row_codes`` is given.
       num_cols: columns in ``mode="sample"``; in ``mode="dims"`` the default ``values`` has this many entries.
-      mode: ``"sample"`` (columns = independent draws of the whole rung code) or ``"dims"`` (one block of rows
-        per dimension, sweeping ``values``). See the module docstring.
-      values: ``mode="dims"`` only: the values a dimension sweeps; default ``linspace(-2.5, 2.5, num_cols)``.
+      mode: ``"sample"`` (columns = independent draws of the whole rung code), ``"dims"`` (one block of rows
+        per dimension, sweeping ``values``) or ``"direction"`` (columns sweep ``values`` along one random unit
+        direction of the rung). See the module docstring.
+      values: ``mode="dims"`` / ``"direction"``: the values swept; default ``linspace(-2.5, 2.5, num_cols)``.
       seed: seeds every random code (numpy ``default_rng``); same seed, same grid.
       row_codes: optional list with one ``[num_rows, d_l]`` array per rung replacing the random row codes,
         e.g. the posterior means of real images, to traverse around them.
@@ -77,20 +82,21 @@ def traversal_grid(model_or_fn: Any, rung: int, latent_dims: Sequence[int] | Non
       float32 ``[R*H, K*W, C]`` (plus padding), ``R = num_rows`` (``mode="sample"``) or ``d_rung * num_rows``
       (``mode="dims"``, block ``j`` = dimension ``j + 1``), ``K = num_cols`` or ``len(values)``.
     """
-    generator_fn, dims = _resolve(model_or_fn, latent_dims)
+    generator_fn, dims = resolve(model_or_fn, latent_dims)
     index = _check_rung(rung, dims) - 1
     _check_choice("mode", mode, MODES)
     rng = np.random.default_rng(seed)
     if row_codes is None:
-        _check_count("num_rows", num_rows)
+        check_count("num_rows", num_rows)
         rows = [rng.standard_normal((num_rows, d)).astype(np.float32) for d in dims]
     else:
         rows = _check_codes(row_codes, dims)
     n = len(rows[0])
     if mode == "sample":
         if values is not None:
-            raise ValueError("values applies to mode='dims'; mode='sample' draws num_cols random codes for the rung")
-        _check_count("num_cols", num_cols)
+            raise ValueError("values applies to mode='dims' or 'direction'; mode='sample' draws num_cols random "
+                             "codes for the rung")
+        check_count("num_cols", num_cols)
         cols = rng.standard_normal((num_cols, dims[index])).astype(np.float32)
         # Cell (r, c) is image r * num_cols + c: other rungs follow the row, the traversed rung the column.
         zs = [np.repeat(z, num_cols, axis=0) for z in rows]
@@ -100,11 +106,26 @@ def traversal_grid(model_or_fn: Any, rung: int, latent_dims: Sequence[int] | Non
     if values.ndim != 1 or not len(values):
         raise ValueError(f"values must be a non-empty 1-D sequence, got shape {values.shape}")
     k = len(values)
+    if mode == "direction":
+        # Cell (r, c) is image r * k + c: other rungs follow the row, the rung is values[c] * u in every row.
+        zs = [np.repeat(z, k, axis=0) for z in rows]
+        zs[index] = np.tile(np.outer(values, traversal_direction(dims, rung, seed)), (n, 1)).astype(np.float32)
+        return tile(_generate(generator_fn, zs), k, padding)
     # Cell (j * n + r, c) is image (j * n + r) * k + c: dimension j of the rung set to values[c] in row r.
     zs = [np.tile(np.repeat(z, k, axis=0), (dims[index], 1)) for z in rows]
     for j in range(dims[index]):
         zs[index][j * n * k:(j + 1) * n * k, j] = np.tile(values, n)
     return tile(_generate(generator_fn, zs), k, padding)
+
+
+def traversal_direction(latent_dims: Sequence[int], rung: int, seed: int = 0) -> np.ndarray:
+    """The unit vector ``[d_rung]`` that ``mode="direction"`` sweeps along, drawn from ``(seed, rung)`` alone, so
+    every figure and GIF made with the same seed moves a rung along the same direction whatever its layout.
+    """
+    dims = tuple(int(d) for d in latent_dims)
+    index = _check_rung(rung, dims) - 1
+    u = np.random.default_rng((abs(int(seed)), int(rung))).standard_normal(dims[index])
+    return (u / np.linalg.norm(u)).astype(np.float32)
 
 
 def manifold_grid(model_or_fn: Any, rung: int, latent_dims: Sequence[int] | None = None, size: int = 10,
@@ -116,12 +137,12 @@ def manifold_grid(model_or_fn: Any, rung: int, latent_dims: Sequence[int] | None
     right increasing); row ``i`` sets dimension 2 (top to bottom decreasing, like a plot's y axis). The other
     rungs hold one code for the whole grid: a seeded draw (``others="random"``) or the prior mean (``"zero"``).
     """
-    generator_fn, dims = _resolve(model_or_fn, latent_dims)
+    generator_fn, dims = resolve(model_or_fn, latent_dims)
     index = _check_rung(rung, dims) - 1
     if dims[index] != 2:
         raise ValueError(f"manifold_grid needs a 2-dim rung; rung {rung} has {dims[index]} dims "
                          f"(latent_dims={tuple(dims)}); use traversal_grid for it")
-    _check_count("size", size)
+    check_count("size", size)
     _check_choice("others", others, ("random", "zero"))
     if not 0.5 < quantile < 1.0:
         raise ValueError(f"quantile={quantile!r} must lie in (0.5, 1)")
@@ -138,8 +159,8 @@ def manifold_grid(model_or_fn: Any, rung: int, latent_dims: Sequence[int] | None
 def sample_grid(model_or_fn: Any, num_samples: int = 64, latent_dims: Sequence[int] | None = None,
                 cols: int | None = None, seed: int = 0, padding: int = 0) -> np.ndarray:
     """``num_samples`` images decoded from prior codes of every rung, tiled ``cols`` wide (default: square)."""
-    generator_fn, dims = _resolve(model_or_fn, latent_dims)
-    _check_count("num_samples", num_samples)
+    generator_fn, dims = resolve(model_or_fn, latent_dims)
+    check_count("num_samples", num_samples)
     rng = np.random.default_rng(seed)
     zs = [rng.standard_normal((num_samples, d)).astype(np.float32) for d in dims]
     return tile(_generate(generator_fn, zs), cols, padding)
@@ -150,10 +171,10 @@ def reconstruction_grid(originals: Any, reconstructions: Any, cols: int = 8, pad
     row ``2i + 1`` their reconstructions. Inputs ``[N, H, W, C]``; output float32 ``[2*ceil(N/cols)*H, cols*W, C]``
     (plus padding), with white cells after the last image.
     """
-    x, y = _as_images(originals), _as_images(reconstructions)
+    x, y = as_images(originals), as_images(reconstructions)
     if x.shape != y.shape:
         raise ValueError(f"originals {x.shape} and reconstructions {y.shape} must have the same shape")
-    _check_count("cols", cols)
+    check_count("cols", cols)
     cols = min(cols, len(x))
     pad = -len(x) % cols
     if pad:
@@ -164,53 +185,6 @@ def reconstruction_grid(originals: Any, reconstructions: Any, cols: int = 8, pad
     return tile(pairs.reshape((-1,) + x.shape[1:]), cols, padding)
 
 
-def tile(images: Any, cols: int | None = None, padding: int = 0, pad_value: float = 1.0) -> np.ndarray:
-    """Tiles ``[N, H, W, C]`` images row-major into ``[R*H + (R-1)*padding, cols*W + (cols-1)*padding, C]``.
-
-    ``cols`` defaults to ``ceil(sqrt(N))``; ``R = ceil(N / cols)``; cells after the last image and the padding
-    take ``pad_value`` (white). A ``[N, H, W]`` batch is treated as one channel.
-    """
-    images = _as_images(images)
-    n, h, w, c = images.shape
-    cols = math.ceil(math.sqrt(n)) if cols is None else cols
-    _check_count("cols", cols)
-    if padding < 0:
-        raise ValueError(f"padding={padding!r} must be >= 0")
-    rows = math.ceil(n / cols)
-    grid = np.full((rows * (h + padding) - padding, cols * (w + padding) - padding, c), pad_value, np.float32)
-    for i, image in enumerate(images):
-        top, left = (i // cols) * (h + padding), (i % cols) * (w + padding)
-        grid[top:top + h, left:left + w] = image
-    return grid
-
-
-def to_uint8(images: Any) -> np.ndarray:
-    """[0, 1] floats to uint8 (clipped, rounded; NaN -> 0). uint8 input is returned unchanged."""
-    images = np.asarray(images)
-    if images.dtype == np.uint8:
-        return images
-    images = np.nan_to_num(images.astype(np.float32), nan=0.0)
-    return np.clip(np.rint(images * 255.0), 0, 255).astype(np.uint8)
-
-
-def save_png(grid: Any, path: str | os.PathLike) -> str:
-    """Writes an ``[H, W]``, ``[H, W, 1]`` (grayscale PNG) or ``[H, W, 3]`` (RGB PNG) image in [0, 1] or uint8.
-
-    Parent folders are created. Returns the path as a string.
-    """
-    from PIL import Image
-
-    grid = to_uint8(grid)
-    if grid.ndim == 3 and grid.shape[-1] == 1:
-        grid = grid[..., 0]
-    if grid.ndim not in (2, 3) or (grid.ndim == 3 and grid.shape[-1] != 3):
-        raise ValueError(f"save_png takes [H, W], [H, W, 1] or [H, W, 3]; got shape {grid.shape}")
-    path = os.fspath(path)
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    Image.fromarray(grid, mode="L" if grid.ndim == 2 else "RGB").save(path, format="PNG")
-    return path
-
-
 def image_grids(model_or_fn: Any, latent_dims: Sequence[int] | None = None, num_rows: int = 8, num_cols: int = 9,
                 mode: str = "sample", num_samples: int = 64, manifolds: bool = True, seed: int = 0,
                 padding: int = 0) -> dict[str, np.ndarray]:
@@ -218,7 +192,7 @@ def image_grids(model_or_fn: Any, latent_dims: Sequence[int] | None = None, num_
     ``manifold/rung_{l}`` for every 2-dim rung (when ``manifolds``) and ``samples``. Used by the fit callback
     and the custom loop alike, so both log the same images.
     """
-    generator_fn, dims = _resolve(model_or_fn, latent_dims)
+    generator_fn, dims = resolve(model_or_fn, latent_dims)
     grids = {f"traversal/rung_{l}": traversal_grid(generator_fn, l, dims, num_rows=num_rows, num_cols=num_cols,
                                                    mode=mode, seed=seed, padding=padding)
              for l in range(1, len(dims) + 1)}
@@ -229,7 +203,7 @@ def image_grids(model_or_fn: Any, latent_dims: Sequence[int] | None = None, num_
     return grids
 
 
-def _resolve(model_or_fn: Any, latent_dims: Sequence[int] | None) -> tuple[GeneratorFn, tuple]:
+def resolve(model_or_fn: Any, latent_dims: Sequence[int] | None) -> tuple[GeneratorFn, tuple]:
     """(generator_fn, latent_dims) from a model or a generator_fn; explicit ``latent_dims`` wins."""
     if hasattr(model_or_fn, "decode"):
         fn = generator_fn_from_model(model_or_fn)
@@ -248,18 +222,9 @@ def _resolve(model_or_fn: Any, latent_dims: Sequence[int] | None) -> tuple[Gener
 
 
 def _generate(generator_fn: GeneratorFn, zs: list) -> np.ndarray:
-    images = _as_images(generator_fn(zs))
+    images = as_images(generator_fn(zs))
     if len(images) != len(zs[0]):
         raise ValueError(f"generator_fn returned {len(images)} images for {len(zs[0])} codes")
-    return images
-
-
-def _as_images(images: Any) -> np.ndarray:
-    images = np.asarray(images, dtype=np.float32)
-    if images.ndim == 3:
-        images = images[..., None]
-    if images.ndim != 4 or not len(images):
-        raise ValueError(f"expected a non-empty [N, H, W, C] batch of images, got shape {images.shape}")
     return images
 
 
@@ -282,9 +247,3 @@ def _check_codes(codes: Sequence[np.ndarray], dims: tuple) -> list:
 def _check_choice(name: str, value: Any, valid: tuple) -> None:
     if value not in valid:
         raise ValueError(f"{name}={value!r} is not valid; choose one of {', '.join(valid)}")
-
-
-def _check_count(name: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name}={value!r} must be a positive integer")
-
