@@ -62,15 +62,17 @@ def kl_bars(kl_per_model: Mapping[str, Sequence[float]], path) -> str:
     return _save(fig, path)
 
 
-def traversal_grids(model, num_rows: int = 6, num_cols: int = 8, seed: int = 0) -> list[np.ndarray]:
-    """One ``visualize.traversal_grid`` per rung (``mode="sample"``), rung 1 first.
+def traversal_grids(model, num_rows: int = 6, num_cols: int = 9, seed: int = 0,
+                    cell_size: int = 96) -> list[np.ndarray]:
+    """One labelled ``visualize.traversal_figure`` per rung (uint8 RGB), rung 1 first.
 
-    Rows fix the other rungs, columns vary this rung; an HVAE's rungs are varied through its ancestral
-    noise (``model_metrics.traversal_generator``), so an unused upper rung shows identical columns.
+    Rows fix the other rungs, columns sweep this rung from -2 to 2 along a random direction; an HVAE's rungs
+    are varied through its ancestral noise (``model_metrics.traversal_generator``), so an unused upper rung
+    shows identical columns.
     """
     generator_fn = model_metrics.traversal_generator(model)
-    return [visualize.traversal_grid(generator_fn, rung, num_rows=num_rows, num_cols=num_cols, seed=seed, padding=1)
-            for rung in range(1, model.num_rungs + 1)]
+    return [visualize.traversal_figure(generator_fn, rung, num_rows=num_rows, num_cols=num_cols, seed=seed,
+                                       cell_size=cell_size) for rung in range(1, model.num_rungs + 1)]
 
 
 def save_traversals(grids: Sequence[np.ndarray], out_dir) -> list[str]:
@@ -92,8 +94,8 @@ def side_by_side_traversals(grids_per_model: Mapping[str, Sequence[np.ndarray]],
             ax = axes[row][col]
             ax.axis("off")
             if rung <= len(grids):
-                grid = np.clip(grids[rung - 1], 0.0, 1.0)
+                grid = visualize.to_uint8(grids[rung - 1])  # labelled figures are uint8 already
                 ax.imshow(grid[..., 0] if grid.shape[-1] == 1 else grid, cmap="gray" if grid.shape[-1] == 1 else None)
-                ax.set_title(f"{name}: rung {rung}")
+                ax.set_title(name)
     fig.suptitle("Traversals: each row fixes the other rungs, each column varies this rung")
     return _save(fig, path)
