@@ -1,0 +1,95 @@
+"""``run_fit`` on tiny configs: resume and finished runs, the divergence guard, clipping, and TensorBoard
+scalars that overlay the custom loop's."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from tensorboard.backend.event_processing import event_accumulator
+
+from scenario import tiny_config
+from vlae_tf import data, run_dir
+from vlae_tf.training import DivergenceError, keras_fit, run_custom
+from vlae_tf.training.keras_fit import run_fit, segments
+
+# 64 training images in batches of 16: 4 steps per epoch, so 6 steps cross an epoch boundary.
+SMALL = {"data.batch_size": 16, "data.num_train": 64, "data.num_test": 32, "train.summary_every": 2,
+         "train.checkpoint_every": 2, "train.image_every": 1000}
+
+
+def _scalars(directory):
+    acc = event_accumulator.EventAccumulator(str(directory), size_guidance={event_accumulator.TENSORS: 0})
+    acc.Reload()
+    return {tag: [e.step for e in acc.Tensors(tag)] for tag in acc.Tags()["tensors"]}
+
+
+def _weights(model):
+    return [v.numpy() for v in model.trainable_variables]
+
+
+def test_segments_cover_every_step_once_in_epoch_aligned_calls():
+    assert segments(0, 8, 4) == [(0, 4, 2, 0)]
+    assert segments(0, 6, 4) == [(0, 4, 1, 0), (1, 2, 1, 4)]
+    assert segments(6, 13, 4) == [(1, 2, 1, 6), (2, 4, 1, 8), (3, 1, 1, 12)]
+    assert segments(5, 5, 4) == []
+
+
+def test_fit_resumes_a_finished_run_and_never_overwrites_it_silently(tmp_path, capsys):
+    config = tiny_config(**SMALL)
+    first = run_fit(config, tmp_path, steps=6, verbose=0)
+    model_file = tmp_path / "model.keras"
+    stamp = model_file.stat().st_mtime_ns
+    again = run_fit(config, tmp_path, steps=6, verbose=0)  # the same target: nothing to do
+    assert "already finished at step 6" in capsys.readouterr().out
+    assert model_file.stat().st_mtime_ns == stamp and again == first
+    faster = tiny_config(**{**SMALL, "train.learning_rate": 5e-3})  # may change on resume
+    run_fit(faster, tmp_path, steps=9, verbose=0)
+    assert tf.train.latest_checkpoint(str(tmp_path / "checkpoints")).endswith("ckpt-9")
+    assert model_file.stat().st_mtime_ns != stamp
+    model = keras.saving.load_model(model_file)  # compiled: with the optimizer's state
+    reader = tf.train.load_checkpoint(str(tmp_path / "checkpoints" / "ckpt-9"))
+    assert reader.get_tensor("step/.ATTRIBUTES/VARIABLE_VALUE") == 9
+    # model.keras holds the optimizer too: 9 applied steps, and the learning rate given on resume.
+    assert int(model.optimizer.iterations.numpy()) == 9
+    assert float(model.optimizer.learning_rate.numpy()) == pytest.approx(5e-3)
+    assert run_dir.load_config(tmp_path).train.learning_rate == 5e-3
+
+
+def test_fit_and_the_custom_loop_write_the_same_scalars_on_the_step_axis(tmp_path):
+    config = tiny_config(**SMALL)
+    run_fit(config, tmp_path / "fit", steps=6, verbose=0)
+    run_custom(config, tmp_path / "custom", steps=6, verbose=0)
+    fit, custom = _scalars(tmp_path / "fit" / "logs" / "train"), _scalars(tmp_path / "custom" / "logs" / "train")
+    expected = {"loss", "elbo", "recon", "kl", "kl/rung_1", "kl/rung_3", "kl_weight", "learning_rate",
+                "skipped_steps"}
+    assert expected <= set(fit) and expected <= set(custom), (set(fit), set(custom))
+    for tag in expected:
+        assert fit[tag] == custom[tag] == [2, 4, 6], (tag, fit[tag], custom[tag])
+
+
+def test_a_diverging_fit_stops_with_finite_weights_and_no_model_file(tmp_path, monkeypatch):
+    build = data.build_dataset
+
+    def poisoned(config, split, *args):
+        ds = build(config, split, *args)
+        if split != "train":
+            return ds
+        # From the third batch of every pass on, NaN images: steps 3 and 4 are non-finite.
+        return ds.enumerate().map(lambda i, x: tf.where(i >= 2, tf.fill(tf.shape(x), np.nan), x))
+
+    monkeypatch.setattr(keras_fit.data, "build_dataset", poisoned)
+    config = tiny_config(**{**SMALL, "train.max_nonfinite_steps": 2})
+    with pytest.raises(DivergenceError, match=r"2 consecutive steps \(steps 3\.\.4.*ckpt-2"):
+        run_fit(config, tmp_path, steps=20, verbose=0)
+    assert not (tmp_path / "model.keras").exists()
+    assert tf.train.latest_checkpoint(str(tmp_path / "checkpoints")).endswith("ckpt-2")
+    good = run_dir.load_model(tmp_path)  # the last good checkpoint, finite
+    assert all(np.isfinite(w).all() for w in _weights(good))
+
+
+def test_fit_clips_like_the_custom_loop_and_builds_under_the_strategy():
+    config = tiny_config(**{"train.clip_norm": 1.5})
+    strategy = tf.distribute.get_strategy()
+    model, optimizer = keras_fit.build(config, strategy)
+    assert model.optimizer is optimizer and optimizer.global_clipnorm == 1.5
+    assert model.distribute_strategy is strategy
