@@ -11,6 +11,13 @@
 - ``active_units_per_rung`` and ``unit_activity_per_rung`` (variance over x of each posterior mean);
 - with ground-truth factors: ``factor_names``, ``rung_factor_nmi`` [L][F], ``dim_factor_nmi`` [D][F],
   ``mig``, ``mig_per_factor``, ``mig_sup``, ``factor_rung`` (factor -> rung number);
+  ``rung_factor_probe_nmi`` [L][F] (with ``rung_factor_probe_se``), the non-saturating probe bound that
+  ``factor_rung`` is read from (``rung_factor_nmi`` is the older k-means/best-dimension estimate, kept);
+  ``mig_sampled``, ``mig_sampled_per_factor``, ``mig_sup_sampled``, ``dim_factor_nmi_sampled`` (MI sampled from
+  q(z|x), Chen et al.); ``estimators`` names the estimator behind each of these keys;
+- with factors or labels (``EvalOptions.fidelity``): ``fidelity`` (per factor: classifier accuracy on originals and
+  reconstructions, their ratio), ``traversal_specificity`` (rung x factor change rates, ``fidelity.traversal_specificity``)
+  and ``fidelity_classifier`` (its cache key and training accuracy);
 - with class labels: ``probe_accuracy_per_rung`` (one ``{logistic, knn, chance}`` per rung).
 """
 
@@ -23,14 +30,24 @@ import keras
 import numpy as np
 
 from vlae_tf import data
-from vlae_tf.evaluation import information, model_metrics, probes
+from vlae_tf.evaluation import factor_classifier, fidelity, information, model_metrics, probe_information, probes
 # The package re-exports functions named like these modules: import from the modules themselves.
 from vlae_tf.evaluation.active_units import active_units_per_rung, unit_activity
 from vlae_tf.evaluation.bounds import bits_per_dim
 from vlae_tf.evaluation.mig import mig as mig_score
+from vlae_tf.evaluation.mig import ESTIMATOR_NAMES as MIG_ESTIMATORS
+from vlae_tf.evaluation.mig import mig_sampled, mig_sup_sampled
 from vlae_tf.evaluation.mig import mig_sup as mig_sup_score
+from vlae_tf.evaluation.sampled_information import sampled_mutual_information
 
 PROPER_LIKELIHOODS = ("bernoulli", "gaussian")
+FIDELITY_MODES = ("fit", "cached", "off")
+ESTIMATORS = {"rung_factor_nmi": "max(best dimension histogram, 20-cluster k-means); saturates near log 20 nats",
+              "rung_factor_probe_nmi": probe_information.ESTIMATOR_NAME,
+              "factor_rung": f"argmax over rungs of rung_factor_probe_nmi ({probe_information.ESTIMATOR_NAME})",
+              "mig": f"mig ({MIG_ESTIMATORS['histogram']})", "mig_sup": f"mig_sup ({MIG_ESTIMATORS['histogram']})",
+              "mig_sampled": f"mig ({MIG_ESTIMATORS['sampled']})",
+              "mig_sup_sampled": f"mig_sup ({MIG_ESTIMATORS['sampled']})"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,10 +61,23 @@ class EvalOptions:
     probe_train_examples: int = 10000  # training images whose codes fit the probes (0 skips the probes)
     num_bins: int = 20  # histogram bins for the mutual information (disentanglement_lib's default)
     seed: int = 0
+    sampled_mi_draws: int = 5000  # Monte Carlo draws of the sampled-q(z|x) MIG (beta-TCVAE uses 10,000; 0 skips)
+    # Factor fidelity needs a classifier of the true images: "fit" trains and caches one when none is cached
+    # (about a minute for shapes), "cached" uses one only if cached, "off" skips fidelity.
+    fidelity: str = "fit"
+    classifier_cache: str | None = None  # None: factor_classifier.default_cache_dir()
+    fidelity_examples: int = 2000  # images whose reconstructions are judged
+    specificity_bases: int = 500  # base codes of the traversal specificity (0 skips it)
+    specificity_draws: int = 2  # prior draws of the moved rung per base
 
     def __post_init__(self):
         if self.split not in ("train", "test"):
             raise ValueError(f"split={self.split!r} is not valid; choose one of train, test")
+        if self.fidelity not in FIDELITY_MODES:
+            raise ValueError(f"fidelity={self.fidelity!r} is not valid; choose one of {', '.join(FIDELITY_MODES)}")
+        for name in ("sampled_mi_draws", "fidelity_examples", "specificity_bases", "specificity_draws"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name}={getattr(self, name)!r} must be >= 0")
         for name in ("iw_samples", "iw_examples", "probe_train_examples", "num_bins"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name}={getattr(self, name)!r} must be >= 0")
@@ -80,8 +110,13 @@ def likelihood_metrics(model, images, options: EvalOptions) -> dict:
     return out
 
 
-def factor_metrics(means_per_rung, factors, factor_names, num_bins: int = 20, seed: int = 0) -> dict:
-    """Information between codes (posterior means) and ground-truth factors: per rung, per dimension, MIG."""
+def factor_metrics(means_per_rung, factors, factor_names, num_bins: int = 20, seed: int = 0,
+                   stddevs_per_rung=None, sampled_draws: int = 5000) -> dict:
+    """Information between codes (posterior means) and ground-truth factors: per rung, per dimension, MIG.
+
+    ``factor_rung`` is read from the probe bound; with ``stddevs_per_rung`` and ``sampled_draws`` > 0 the MIGs
+    are also computed from MI sampled over q(z|x).
+    """
     factors = np.asarray(factors)
     keep = [k for k in range(factors.shape[1]) if np.unique(factors[:, k]).size > 1]  # constant factors carry no MI
     factors, factor_names = factors[:, keep], [factor_names[k] for k in keep]
@@ -89,10 +124,47 @@ def factor_metrics(means_per_rung, factors, factor_names, num_bins: int = 20, se
     rung_info = information.rung_factor_information(means_per_rung, factors, num_bins=num_bins, seed=seed)
     mig = mig_score(codes, factors, num_bins)
     mig_sup = mig_sup_score(codes, factors, num_bins)
-    return {"factor_names": list(factor_names), "rung_factor_nmi": rung_info.tolist(),
-            "dim_factor_nmi": mig["nmi"].tolist(), "mig": mig["score"],
-            "mig_per_factor": dict(zip(factor_names, mig["per_factor"].tolist())), "mig_sup": mig_sup["score"],
-            "factor_rung": information.factor_rung_assignment(rung_info, factor_names)}
+    probe = probe_information.rung_factor_probe_information(means_per_rung, factors, seed=seed)
+    out = {"factor_names": list(factor_names), "rung_factor_nmi": rung_info.tolist(),
+           "dim_factor_nmi": mig["nmi"].tolist(), "mig": mig["score"],
+           "mig_per_factor": dict(zip(factor_names, mig["per_factor"].tolist())), "mig_sup": mig_sup["score"],
+           "rung_factor_probe_nmi": probe["nmi"].tolist(), "rung_factor_probe_se": probe["standard_error"].tolist(),
+           "factor_rung": information.factor_rung_assignment(probe["nmi"], factor_names),
+           "estimators": dict(ESTIMATORS)}
+    if stddevs_per_rung is not None and sampled_draws > 0:
+        stddevs = np.concatenate(stddevs_per_rung, axis=1)
+        info = sampled_mutual_information(codes, stddevs, factors, sampled_draws, seed)
+        sampled = mig_sampled(codes, stddevs, factors, information=info)
+        out.update(mig_sampled=sampled["score"], mig_sampled_per_factor=dict(zip(factor_names, sampled["per_factor"].tolist())),
+                   mig_sup_sampled=mig_sup_sampled(codes, stddevs, factors, information=info)["score"],
+                   dim_factor_nmi_sampled=sampled["nmi"].tolist(), sampled_mi_draws=sampled_draws)
+    return out
+
+
+def fidelity_metrics(model, config, images, targets, options: EvalOptions) -> dict:
+    """Factor fidelity of reconstructions and rung x factor traversal specificity, judged by the data set's
+    cached classifier (``factor_classifier.for_dataset``); {} when there is none and ``fidelity="cached"``.
+
+    Base codes are posterior means and moves go through ``model.decode``: for the HVAE only z_1 reaches the
+    pixels, so its upper rungs move nothing by construction.
+    """
+    found = factor_classifier.dataset_targets(targets)
+    classifier = None if found is None else factor_classifier.for_dataset(
+        config, options.classifier_cache, fit_if_missing=options.fidelity == "fit")
+    if classifier is None:
+        return {}
+    labels, names, _ = found
+    encode, decode, reconstruct = fidelity.model_callables(model)
+    subset = slice(0, options.fidelity_examples)
+    out = {"fidelity": fidelity.reconstruction_fidelity(classifier.predict, images[subset], labels[subset],
+                                                        reconstruct, names),
+           "fidelity_classifier": {"key": classifier.info.get("key"),
+                                   "train_accuracy": classifier.info.get("train_accuracy")}}
+    if options.specificity_bases > 0:
+        out["traversal_specificity"] = fidelity.traversal_specificity(
+            classifier.predict, encode, decode, images[:options.specificity_bases], options.specificity_draws,
+            seed=options.seed, factor_names=names)
+    return out
 
 
 def probe_metrics(model, config, test_means, test_labels, options: EvalOptions) -> dict:
@@ -115,12 +187,15 @@ def evaluate_model(model, config, options: EvalOptions | None = None) -> dict:
               "num_examples": int(len(images)), "latent_dims": list(model.model_config.latent_dims),
               "likelihood": model.model_config.likelihood}
     result.update(likelihood_metrics(model, images, options))
-    means, _ = model_metrics.posterior_codes(model, images)
+    means, stddevs = model_metrics.posterior_codes(model, images)
     result["unit_activity_per_rung"] = [unit_activity(m).tolist() for m in means]
     result["active_units_per_rung"] = active_units_per_rung(means)
     if "factors" in targets:
         names = targets.get("factor_names") or [f"factor_{k + 1}" for k in range(targets["factors"].shape[1])]
-        result.update(factor_metrics(means, targets["factors"], list(names), options.num_bins, options.seed))
+        result.update(factor_metrics(means, targets["factors"], list(names), options.num_bins, options.seed,
+                                     stddevs, options.sampled_mi_draws))
     if "labels" in targets and np.unique(targets["labels"]).size > 1 and options.probe_train_examples > 0:
         result.update(probe_metrics(model, config, means, np.asarray(targets["labels"]), options))
+    if options.fidelity != "off":
+        result.update(fidelity_metrics(model, config, images, targets, options))
     return result

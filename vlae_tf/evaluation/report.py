@@ -5,7 +5,9 @@ Files written into the run folder (``vlae_tf.run_dir`` describes the rest of it)
     <run>/eval.json                 ``evaluate_run.evaluate_model``'s dict (rungs numbered 1..L from the pixels)
     <run>/eval.md                   the same as tables
     <run>/eval/traversal_rung_{l}.png
-    <run>/eval/nmi_rungs.png        normalised MI, rung x factor (data with ground-truth factors)
+    <run>/eval/nmi_rungs.png        normalised MI, rung x factor, k-means/best-dimension estimate (saturates)
+    <run>/eval/probe_nmi_rungs.png  the cross-validated probe bound, rung x factor (``factor_rung`` reads it)
+    <run>/eval/traversal_specificity.png   rung x factor change of the classifier's reading when one rung moves
     <run>/eval/nmi_dims.png         normalised MI, latent dimension x factor
     <run>/eval/kl_per_rung.png
 """
@@ -16,6 +18,7 @@ import json
 import math
 import pathlib
 
+import numpy as np
 from vlae_tf import run_dir as layout
 from vlae_tf.evaluation import figures
 from vlae_tf.evaluation.evaluate_run import EvalOptions, evaluate_model
@@ -67,12 +70,48 @@ def rung_lines(result: dict) -> list[str]:
     return _table(["rung", "dims", "KL (nats)", "KL share", "active units"], rows)
 
 
+def _estimator(result: dict, key: str, default: str) -> str:
+    return result.get("estimators", {}).get(key, default)
+
+
 def factor_lines(result: dict) -> list[str]:
+    """The rung x factor information tables (probe bound first when present) and the MIGs, each named by
+    its estimator."""
     names = result["factor_names"]
+    lines = []
+    if "rung_factor_probe_nmi" in result:
+        rows = [[rung] + [_fmt(v) for v in values]
+                for rung, values in enumerate(result["rung_factor_probe_nmi"], start=1)]
+        rows.append(["**captured by rung**"] + [result["factor_rung"][n] for n in names])
+        lines += [f"Estimator: {_estimator(result, 'rung_factor_probe_nmi', '')}", ""]
+        lines += _table(["rung"] + names, rows) + ["", "Older estimate, kept for comparison: "
+                                                   f"{_estimator(result, 'rung_factor_nmi', 'k-means')}", ""]
     rows = [[rung] + [_fmt(v) for v in values] for rung, values in enumerate(result["rung_factor_nmi"], start=1)]
-    rows.append(["**captured by rung**"] + [result["factor_rung"][n] for n in names])
-    lines = _table(["rung"] + names, rows)
-    return lines + ["", f"MIG {_fmt(result['mig'], 3)}, MIG-sup {_fmt(result['mig_sup'], 3)}"]
+    if "rung_factor_probe_nmi" not in result:
+        rows.append(["**captured by rung**"] + [result["factor_rung"][n] for n in names])
+    lines += _table(["rung"] + names, rows)
+    migs = [f"{_estimator(result, key, key)} {_fmt(result[key], 3)}"
+            for key in ("mig", "mig_sup", "mig_sampled", "mig_sup_sampled") if result.get(key) is not None]
+    return lines + ["", "; ".join(migs)]
+
+
+def fidelity_lines(result: dict) -> list[str]:
+    """Per factor: the classifier's accuracy on originals and on reconstructions, and their ratio."""
+    rows = [[name, _fmt(f["accuracy_original"], 3), _fmt(f["accuracy_reconstruction"], 3),
+             _fmt(f["relative_fidelity"], 3), _fmt(f["chance"], 3)] for name, f in result["fidelity"].items()]
+    return _table(["factor", "accuracy on originals", "on reconstructions", "relative fidelity", "chance"], rows)
+
+
+def specificity_lines(result: dict) -> list[str]:
+    """Rung x factor: change rate of the classifier's reading when only that rung moves, / full resample."""
+    spec = result["traversal_specificity"]
+    names = spec["factor_names"]
+    rows = [[rung] + [f"{_fmt(s)} ({_fmt(c)})" for s, c in zip(srow, crow)]
+            for rung, (srow, crow) in enumerate(zip(spec["specificity"], spec["change_rate"]), start=1)]
+    rows.append(["all rungs redrawn"] + [_fmt(c) for c in spec["full_resample_change_rate"]])
+    return [f"Specificity (change rate in brackets) over {spec['num_bases']} test codes x {spec['num_draws']} "
+            "prior draws of the moved rung; 1 = the rung alone moves the factor as much as a fresh sample.",
+            ""] + _table(["rung"] + names, rows)
 
 
 def probe_lines(result: dict) -> list[str]:
@@ -88,6 +127,11 @@ def markdown(result: dict) -> str:
     lines += ["", "## Per rung (1 = nearest the pixels)", ""] + rung_lines(result)
     if "factor_rung" in result:
         lines += ["", "## Normalised mutual information, rung x factor", ""] + factor_lines(result)
+    if result.get("fidelity"):
+        lines += ["", "## Factor fidelity: a classifier of the true images reads originals and reconstructions",
+                  ""] + fidelity_lines(result)
+    if result.get("traversal_specificity"):
+        lines += ["", "## Traversal specificity, rung x factor", ""] + specificity_lines(result)
     if "probe_accuracy_per_rung" in result:
         lines += ["", f"## Label probes on each rung's posterior means ({result['probe_train_examples']} "
                       "training codes)", ""] + probe_lines(result)
@@ -106,6 +150,16 @@ def write_figures(result: dict, out_dir, model=None, seed: int = 0, grids=None) 
         paths.append(figures.heatmap(result["dim_factor_nmi"], dim_labels(result["latent_dims"]),
                                      result["factor_names"], f"{result['model']}: I(z_j; factor) / H(factor)",
                                      out_dir / "nmi_dims.png"))
+        if "rung_factor_probe_nmi" in result:
+            paths.append(figures.heatmap(result["rung_factor_probe_nmi"], [f"rung {r}" for r in range(1, num_rungs + 1)],
+                                         result["factor_names"], f"{result['model']}: probe bound 1 - CE / H(factor)",
+                                         out_dir / "probe_nmi_rungs.png"))
+    if result.get("traversal_specificity"):
+        spec = result["traversal_specificity"]
+        paths.append(figures.heatmap(np.clip(spec["specificity"], 0.0, 1.0),
+                                     [f"rung {r}" for r in range(1, len(spec["specificity"]) + 1)],
+                                     spec["factor_names"], f"{result['model']}: traversal specificity",
+                                     out_dir / "traversal_specificity.png"))
     if grids is None and model is not None:
         grids = figures.traversal_grids(model, seed=seed)
     if grids is not None:
@@ -142,10 +196,12 @@ def factor_rung_summary(result: dict) -> list[str]:
     from vlae_tf.data.shapes import FACTOR_LEVELS
 
     lines = [f"{result['model']} on {result['dataset']}: the rung (1 = nearest the pixels) that captured each factor"]
+    table = result.get("rung_factor_probe_nmi", result["rung_factor_nmi"])
     for k, name in enumerate(result["factor_names"]):
-        nmi = " ".join(f"{row[k]:.2f}" for row in result["rung_factor_nmi"])
+        nmi = " ".join(f"{row[k]:.2f}" for row in table)
         level = FACTOR_LEVELS.get(name, "")
-        lines.append(f"  {name:<10} {level:<7} rung {result['factor_rung'][name]}   NMI per rung 1..L: {nmi}")
+        label = "probe bound" if "rung_factor_probe_nmi" in result else "NMI"
+        lines.append(f"  {name:<10} {level:<7} rung {result['factor_rung'][name]}   {label} per rung 1..L: {nmi}")
     return lines
 
 
