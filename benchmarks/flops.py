@@ -2,7 +2,7 @@
 
     python -m benchmarks.flops --preset mnist --batch-size 100
 
-Convention (the one ``benchmarks.run`` divides by the measured matrix-multiply rate):
+Convention (the count ``benchmarks.throughput`` divides by the measured matrix-multiply rate):
 
 - Only the matrix-multiply-like layers count: ``Conv2D``, ``Conv2DTranspose`` and ``Dense``. Bias adds,
   activations, the KL and likelihood terms and the optimizer update are elementwise and left out (they are
@@ -18,8 +18,8 @@ Convention (the one ``benchmarks.run`` divides by the measured matrix-multiply r
   ``tf.function`` prunes it, so it is not counted: its backward is 1x its forward, every other layer's 2x.
 - A training step = forward + backward of every counted layer, for the whole batch.
 
-Shapes are read by running the model's forward pass once on a batch of one with every counted layer's
-``call`` wrapped; which inputs need a gradient is read from a ``GradientTape`` over that pass.
+Shapes are read by running ``model.compute_terms`` (what a training step differentiates) once on a batch of
+one with every counted layer's ``call`` wrapped; which inputs need a gradient is read from a ``GradientTape`` over that pass.
 """
 
 from __future__ import annotations
@@ -34,6 +34,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
+
+from benchmarks import workload  # noqa: E402
+from vlae_tf import presets  # noqa: E402
+from vlae_tf.config import parse_override  # noqa: E402
 
 COUNTED = (keras.layers.Conv2DTranspose, keras.layers.Conv2D, keras.layers.Dense)
 
@@ -82,7 +86,7 @@ def count(model, batch_size: int = 1) -> dict:
     images = tf.zeros((1,) + tuple(model.model_config.image_shape), tf.float32)
     records: list = []
     with _recording(model, records), tf.GradientTape(persistent=True) as tape:
-        model._forward(images, training=True)
+        model.compute_terms(images, training=True, step=0)
     variables = model.trainable_variables
     rows, forward, backward = [], 0, 0
     for layer, inputs, outputs in records:
@@ -100,17 +104,13 @@ def count(model, batch_size: int = 1) -> dict:
 
 
 def main(argv=None):
-    from vlae_tf import presets, run_dir
-
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--preset", default="mnist")
     p.add_argument("--batch-size", type=int, help="default: the preset's")
     p.add_argument("--set", action="append", default=[], metavar="section.field=value")
     args = p.parse_args(argv)
-    from vlae_tf.config import parse_override
-
     config = presets.get(args.preset, **dict(parse_override(s) for s in args.set))
-    result = count(run_dir.build_model(config), args.batch_size or config.data.batch_size)
+    result = count(workload.build_model(config), args.batch_size or config.data.batch_size)
     for row in result["layers"]:
         print(f"{row['name']:<34} {row['type']:<16} {str(row['input_shape']):<16} -> {str(row['output_shape']):<16}"
               f" {row['macs'] / 1e6:9.3f} MMAC{'' if row['input_grad'] else '  (no input grad)'}")

@@ -4,12 +4,15 @@ throughput is compared against).
     python -m benchmarks.machine               # device description and float32 / bfloat16 matmul rates
 
 ``describe()`` names the accelerator when there is one (``tf.config.experimental.get_device_details``) and
-the CPU otherwise; ``slug()`` turns that into the results file's machine name. ``matmul_rate`` times a large
+the CPU otherwise, and records the environment variables that change TensorFlow's threading and kernels
+(``SETTINGS``), so a suite run under, say, ``TF_NUM_INTEROP_THREADS=1`` says so in its results file;
+``slug()`` turns the device into the results file's machine name. ``matmul_rate`` times a large
 square ``tf.linalg.matmul`` after a warm-up, in the dtype asked for, on the device TensorFlow places it on.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -19,10 +22,15 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+import keras  # noqa: E402
+import psutil  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 # Square size per device kind: big enough that the multiply, not its launch, is timed.
 MATMUL_SIZE = {"CPU": 2048, "GPU": 8192}
+# Read when TensorFlow starts: each one changes the speed of every figure taken in the process.
+SETTINGS = ("TF_ENABLE_ONEDNN_OPTS", "TF_NUM_INTEROP_THREADS", "TF_NUM_INTRAOP_THREADS",
+            "TF_ONEDNN_THREADPOOL_USE_CALLER_THREAD", "XLA_FLAGS", "OMP_NUM_THREADS")
 
 
 def cpu_model() -> str:
@@ -59,9 +67,6 @@ def gpus() -> list[dict]:
 
 def describe() -> dict:
     """What the results were measured on: accelerator (or CPU), cores, memory, software versions."""
-    import keras
-    import psutil
-
     flags = cpu_flags()
     gpu_list = gpus()
     return {
@@ -77,6 +82,7 @@ def describe() -> dict:
         "tensorflow": tf.__version__,
         "keras": keras.__version__,
         "onednn": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "default (on for x86 CPUs)"),
+        "settings": {name: os.environ[name] for name in SETTINGS if name in os.environ},
         "load_average": list(os.getloadavg()),
     }
 
@@ -123,8 +129,7 @@ def matmul_rate(dtype: str = "float32", size: int | None = None, repeats: int = 
 
 
 def main(argv=None):
-    import argparse
-
+    
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--dtypes", nargs="+", default=["float32", "bfloat16"])
     p.add_argument("--size", type=int)

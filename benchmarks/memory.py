@@ -23,12 +23,16 @@ import tempfile
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+import psutil  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from benchmarks import pipeline, workload  # noqa: E402
+from vlae_tf import data, presets  # noqa: E402
+
 MIB = 2 ** 20
 
 
 def _rss_now() -> int:
-    import psutil
-
     return psutil.Process().memory_info().rss
 
 
@@ -51,18 +55,10 @@ def _peak_rss() -> int:
 
 
 def child(preset: str, overrides: dict, steps: int, precision: str) -> dict:
-    """One training run in this process; returns its memory figures."""
-    import keras
-    import tensorflow as tf
-
-    from vlae_tf import data, presets, run_dir
-    from vlae_tf.training import precision as mixed
-
+    """One training run in this process (the module's imports already paid); returns its memory figures."""
     after_import = _rss_now()
     config = presets.get(preset, **overrides)
-    keras.utils.set_random_seed(0)
-    with mixed.policy_scope(precision):
-        model = run_dir.build_model(config)
+    model = workload.build_model(config, precision)
     model.compile()
     after_model = _rss_now()
     train = data.build_dataset(config, "train").repeat()
@@ -100,8 +96,6 @@ def measure(presets_: list[str], steps: int, precision: str = "float32", quick: 
     With ``repeats`` > 1 each preset runs that many times: ``peak_rss_mib`` is the highest peak (what a user
     must provision for), ``peak_rss_mib_runs`` lists them all.
     """
-    from benchmarks import pipeline
-
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         by_preset = {preset: overrides for preset, overrides in pipeline.sources(tmp, quick).values()}

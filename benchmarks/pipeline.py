@@ -29,6 +29,7 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
+from PIL import Image  # noqa: E402
 
 from vlae_tf import data, presets  # noqa: E402
 
@@ -38,8 +39,6 @@ CELEBA_NATIVE = (218, 178)  # (height, width) of an aligned CelebA image
 
 def write_jpeg_folder(root, count: int, size=CELEBA_NATIVE, seed: int = 0) -> str:
     """``count`` smooth random RGB JPEGs of ``size`` (H, W) in ``root``; returns ``root``."""
-    from PIL import Image
-
     rng = np.random.default_rng(seed)
     os.makedirs(root, exist_ok=True)
     for i in range(count):

@@ -1,4 +1,4 @@
-"""The whole benchmark suite: writes ``benchmarks/results/<machine>-<date>.json`` and prints a table.
+"""The benchmark suite: writes ``benchmarks/results/<machine>-<date>.json`` and prints a table.
 
     make bench                                  # the full suite (about 20 minutes on 2 CPU cores)
     python -m benchmarks.run --quick            # about 2 minutes: mnist only, fewer points and rounds
@@ -8,18 +8,23 @@
 
 Sections (``--sections``; all by default):
 
-- ``machine``: the device (GPU name when one is present), CPU, versions, load average; the matmul rate of
-  every compute dtype used.
-- ``training``: images/s of ``model.fit``, the custom loop and a hand-written ``tf.function`` step for each
-  preset and precision (``benchmarks.throughput``), with the fraction of the matmul rate reached.
+- ``machine``: the device (GPU name when one is present), CPU, versions, threading settings, load average;
+  the matmul rate of every compute dtype used.
+- ``training``: images/s of ``model.fit`` and of the custom loop's step function for each preset and
+  precision (``benchmarks.throughput``), with the fraction of the matmul rate reached.
 - ``pipeline``: the input pipeline alone per data source (``benchmarks.pipeline``).
 - ``memory``: peak resident memory of a short ``model.fit`` run per preset (``benchmarks.memory``).
 - ``scaling``: step time against batch size and rung count (``benchmarks.scaling``).
 - ``serving``: ``serving_default`` of the exported SavedModel against the Keras model (``benchmarks.serving``).
 
+Settings that TensorFlow reads once at start-up are varied by running the suite under them, each run into
+its own file, e.g. ``TF_NUM_INTEROP_THREADS=1 python -m benchmarks.run --sections machine training --presets
+mnist --out /tmp/inter_op_1.json``; the results file records them (``machine.settings``). ``--jit on``
+and ``--precisions mixed_bfloat16`` vary the step itself within one run.
+
 The same command runs on a GPU machine: ``mixed_float16`` is added to the precisions, XLA is used where
 ``model.fit`` would use it, and the results file is named after the GPU. Ratios inside one run are the
-figures to read on a shared machine; the load average at start and end is recorded next to them.
+figures to read on a shared machine; the load average before and after each section is recorded with it.
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import tensorflow as tf  # noqa: E402
 
-from benchmarks import machine, report  # noqa: E402
+from benchmarks import machine, memory, pipeline, report, scaling, serving, throughput, workload  # noqa: E402
 
 SECTIONS = ("machine", "training", "pipeline", "memory", "scaling", "serving")
 PRESETS = ("mnist", "svhn", "celeba")
@@ -65,7 +70,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--sections", nargs="+", choices=SECTIONS, default=list(SECTIONS))
     p.add_argument("--presets", nargs="+", help="training presets (default: mnist svhn celeba; quick: mnist)")
     p.add_argument("--precisions", nargs="+", help="default: float32 mixed_bfloat16 (+ mixed_float16 on GPU)")
-    p.add_argument("--paths", nargs="+", default=["fit", "custom", "handwritten"])
+    p.add_argument("--paths", nargs="+", default=list(throughput.PATHS), choices=throughput.PATHS)
     p.add_argument("--memory-presets", nargs="+", help="default: the training presets")
     p.add_argument("--batch-sizes", type=int, nargs="*", help="scaling: mnist batch sizes")
     p.add_argument("--rungs", type=int, nargs="*", help="scaling: rung counts")
@@ -111,21 +116,21 @@ def _start(args: argparse.Namespace, argv: list[str]) -> tuple[dict, pathlib.Pat
                 "sections": list(args.sections), "load_average_start": list(os.getloadavg())}
     if args.merge and path.exists():
         results = json.loads(path.read_text())
+        results.pop("targets", None)  # derived figures: report.targets recomputes them from the merged file
         results.setdefault("runs", []).append(run_info)
         return results, path
     return {**run_info, "quick": args.quick, "steps": args.steps, "machine": info, "runs": [run_info]}, path
 
 
 def run(args: argparse.Namespace, argv: list[str] | None = None) -> tuple[dict, pathlib.Path]:
-    from benchmarks import memory, pipeline, scaling, throughput
-
+    """Measures ``args.sections`` into the results dict, written after each section; returns it and its path."""
     s = QUICK if args.quick else FULL
     steps = args.steps
     presets = args.presets or list(s["presets"])
     precisions = args.precisions or default_precisions()
     results, path = _start(args, sys.argv[1:] if argv is None else list(argv))
     if "machine" in args.sections:
-        dtypes = sorted({throughput.COMPUTE_DTYPE[p] for p in precisions})
+        dtypes = sorted({workload.COMPUTE_DTYPE[p] for p in precisions})
         results.setdefault("matmul_gflops", {}).update({d: machine.matmul_rate(d) / 1e9 for d in dtypes})
     if "training" in args.sections:
         entries = results.get("training", []) if args.merge else []
@@ -153,29 +158,13 @@ def run(args: argparse.Namespace, argv: list[str] | None = None) -> tuple[dict, 
                                       s["scaling_rounds"], s["scaling_seconds"], steps)
         _write(results, path)
     if "serving" in args.sections:
-        results["serving"] = _section(results, "serving", serving_section, s["serving"], steps)
+        settings = s["serving"]
+        results["serving"] = _section(results, "serving", serving.measure_preset, "mnist", settings["rounds"],
+                                      steps * 5 if steps else settings["calls"],
+                                      0.2 if steps else settings["seconds"])
     results["load_average_end"] = list(os.getloadavg())
-    results["targets"] = report.targets(results)
     _write(results, path)
     return results, path
-
-
-def serving_section(settings: dict, steps: int | None) -> dict:
-    """``benchmarks.serving`` on an untrained ``mnist`` model (speed does not depend on the weights)."""
-    import keras
-
-    from benchmarks import serving
-    from vlae_tf import presets, run_dir
-    from vlae_tf.training import precision as mixed
-
-    keras.utils.set_random_seed(0)
-    with mixed.policy_scope("float32"):
-        model = run_dir.build_model(presets.get("mnist"))
-    calls = steps * 5 if steps else settings["calls"]
-    seconds = 0.2 if steps else settings["seconds"]
-    batch_size = 64
-    return {"model": "mnist", "batch_size": batch_size,
-            **serving.measure(model, settings["rounds"], calls, seconds, batch_size)}
 
 
 def main(argv=None):

@@ -8,8 +8,8 @@
   ``RUNG_CHANNELS`` filters, each halving the resolution, rung L dense; 5 latent dims per rung) at batch 100.
   The bottom rungs work at the highest resolution, so each added rung costs less than the one before.
 
-Every point is the hand-written ``tf.function`` step (``benchmarks.throughput``), best of ``rounds``, with
-its FLOPs (``benchmarks.flops``) and the fraction of the float32 matmul rate it reaches.
+Every point is the custom loop's step function (the ``custom`` path of ``benchmarks.throughput``), best of
+``rounds``, with its FLOPs (``benchmarks.flops``) and the fraction of the float32 matmul rate it reaches.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from benchmarks import flops, machine, throughput  # noqa: E402
+from benchmarks import flops, machine, throughput, workload  # noqa: E402
 from vlae_tf import presets  # noqa: E402
 
 BATCH_SIZES = (32, 64, 128, 256, 512)
@@ -31,25 +31,25 @@ RUNG_PRESET = "svhn"
 
 
 def rung_overrides(rungs: int) -> dict:
+    """Dotted overrides of the ``svhn`` preset for a ladder of ``rungs`` rungs."""
     if not 2 <= rungs <= len(RUNG_CHANNELS) + 1:
         raise ValueError(f"rungs={rungs} is not valid; a 32x32 image takes 2 .. {len(RUNG_CHANNELS) + 1} rungs")
     return {"model.latent_dims": (5,) * rungs, "model.conv_channels": RUNG_CHANNELS[:rungs - 1]}
 
 
 def time_step(config, precision: str, jit, rounds: int, seconds: float, steps: int | None) -> float:
-    """Best seconds per hand-written training step of ``config``."""
-    run = throughput.handwritten_path(config, precision, throughput.fixed_batches(config),
-                                      throughput.resolve_jit(jit))
+    """Best seconds per training step of ``config`` (the custom loop's step function)."""
+    run = throughput.custom_path(config, precision, workload.fixed_batches(config), workload.resolve_jit(jit))
     run(2)  # trace and warm up
-    n = steps or throughput.steps_for(run(2) / 2, seconds, None)
+    n = steps or throughput.steps_for(run(2) / 2, seconds)
     return min(run(n) / n for _ in range(rounds))
 
 
 def _point(config, precision, jit, rounds, seconds, steps, rate) -> dict:
     start = time.perf_counter()
     best = time_step(config, precision, jit, rounds, seconds, steps)
-    counted = flops.count(throughput._build_model(config, "float32"), config.data.batch_size)["train_step"]
-    throughput.release()
+    counted = flops.count(workload.build_model(config), config.data.batch_size)["train_step"]
+    workload.release()
     return {"batch_size": config.data.batch_size, "rungs": config.model.num_rungs, "step_ms": 1e3 * best,
             "images_per_s": config.data.batch_size / best, "train_step_gflop": counted / 1e9,
             "fraction_of_matmul": counted / best / rate, "wall_s": time.perf_counter() - start}
@@ -58,8 +58,9 @@ def _point(config, precision, jit, rounds, seconds, steps, rate) -> dict:
 def measure(batch_sizes=BATCH_SIZES, rungs=RUNGS, precision: str = "float32", jit="auto", rounds: int = 2,
             seconds: float = 2.0, steps: int | None = None) -> dict:
     """``{"batch": [...], "rungs": [...]}``: one row per point with ``step_ms`` and its ratios to the first."""
-    rate = machine.matmul_rate(throughput.COMPUTE_DTYPE[precision])
-    out = {"precision": precision, "jit_compile": throughput.resolve_jit(jit), "matmul_gflops": rate / 1e9,
+    rate = machine.matmul_rate(workload.COMPUTE_DTYPE[precision])
+    out = {"path": "custom", "precision": precision, "jit_compile": workload.resolve_jit(jit),
+           "matmul_gflops": rate / 1e9,
            "batch": [], "rungs": []}
     for batch in batch_sizes:
         config = presets.get("mnist", **{"data.batch_size": batch})
@@ -78,7 +79,7 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--batch-sizes", type=int, nargs="*", default=list(BATCH_SIZES))
     p.add_argument("--rungs", type=int, nargs="*", default=list(RUNGS))
-    p.add_argument("--precision", default="float32", choices=sorted(throughput.COMPUTE_DTYPE))
+    p.add_argument("--precision", default="float32", choices=sorted(workload.COMPUTE_DTYPE))
     p.add_argument("--jit", default="auto", choices=["auto", "on", "off"])
     p.add_argument("--rounds", type=int, default=2)
     p.add_argument("--seconds", type=float, default=2.0)

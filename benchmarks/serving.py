@@ -1,5 +1,5 @@
-"""``serving_default`` of the exported SavedModel against calling the Keras model directly (issue: "SavedModel
-export for TF Serving", Speed): latency at batch 1 (median, p99) and throughput at batch 64.
+"""``serving_default`` of the exported SavedModel against calling the Keras model directly: latency at batch 1
+(median, p99) and throughput at batch 64.
 
     python -m benchmarks.serving --preset mnist
     python -m benchmarks.serving --run runs/mnist --rounds 5 --out benchmarks/results/serving.json
@@ -25,10 +25,10 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+from benchmarks import workload  # noqa: E402
 from vlae_tf import export, presets, run_dir  # noqa: E402
 
 
@@ -42,6 +42,7 @@ def session_runner(path):
 
 
 def paths(model, export_dir):
+    """name -> ``fn(batch)``, where ``batch`` holds the same images as ``array`` (numpy) and ``tensor``."""
     loaded = tf.saved_model.load(export_dir)
     serve = loaded.signatures["serving_default"]
     run_session = session_runner(export_dir)
@@ -100,6 +101,13 @@ def measure(model, rounds: int, calls: int, seconds: float, batch_size: int) -> 
     return result
 
 
+def measure_preset(preset: str = "mnist", rounds: int = 3, calls: int = 100, seconds: float = 2.0,
+                   batch_size: int = 64) -> dict:
+    """:func:`measure` on an untrained model of ``preset`` (speed does not depend on the weights)."""
+    model = workload.build_model(presets.get(preset))
+    return {"model": preset, "batch_size": batch_size, **measure(model, rounds, calls, seconds, batch_size)}
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--preset", default="mnist", help="untrained model of this preset (speed does not depend on "
@@ -111,10 +119,12 @@ def main(argv=None):
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--out", help="also write the JSON here")
     args = p.parse_args(argv)
-    keras.utils.set_random_seed(0)
-    model = run_dir.load_model(args.run) if args.run else run_dir.build_model(presets.get(args.preset))
-    result = {"model": args.run or args.preset, "cpu_count": os.cpu_count(), "tensorflow": tf.__version__,
-              **measure(model, args.rounds, args.calls, args.seconds, args.batch_size)}
+    if args.run:
+        result = {"model": args.run, "batch_size": args.batch_size,
+                  **measure(run_dir.load_model(args.run), args.rounds, args.calls, args.seconds, args.batch_size)}
+    else:
+        result = measure_preset(args.preset, args.rounds, args.calls, args.seconds, args.batch_size)
+    result.update(cpu_count=os.cpu_count(), tensorflow=tf.__version__)
     text = json.dumps(result, indent=2)
     print(text)
     if args.out:
