@@ -4,6 +4,7 @@ import json
 import math
 import pathlib
 
+import keras
 import numpy as np
 import pytest
 
@@ -21,10 +22,15 @@ MNIST_NPZ = pathlib.Path(__file__).resolve().parents[3] / "shared" / "datasets" 
 KEYS = {"model", "dataset", "elbo", "iwae", "kl_per_rung", "active_units_per_rung"}
 
 
+def seeded_model(config, seed=0):
+    keras.utils.set_random_seed(seed)  # module fixtures build before the per-test seeding: seed here
+    return run_dir.build_model(config)
+
+
 def make_run(config, out):
     """A run folder as vlae-train leaves it (config.json, model.keras), with an untrained model: the
     report's plumbing is under test here, not training (tests/models covers fit runs)."""
-    model = run_dir.build_model(config)
+    model = seeded_model(config)
     run_dir.save_config(out, config)
     model.save(str(out / run_dir.MODEL_FILE))
     return out
@@ -75,7 +81,7 @@ def test_factor_rung_report_of_make_demo(shapes_run, capsys):
 @pytest.mark.parametrize("kind", ["hvae", "vae"])
 def test_baselines_evaluate_with_one_entry_per_rung(kind):
     config = presets.get("shapes", **{**TINY, "model.kind": kind})
-    result = evaluate_model(run_dir.build_model(config), config, EvalOptions(iw_samples=3, iw_examples=4))
+    result = evaluate_model(seeded_model(config), config, EvalOptions(iw_samples=3, iw_examples=4))
     rungs = 1 if kind == "vae" else 3
     assert result["model"] == kind and len(result["kl_per_rung"]) == rungs and len(result["rung_factor_nmi"]) == rungs
     assert result["iwae"] >= result["iwae_elbo"]
