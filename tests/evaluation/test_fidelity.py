@@ -5,15 +5,17 @@ top half, B which quarter of the bottom half is lit. A fake "model" codes A in r
 dimension each, so every answer is known: it reconstructs exactly, and moving rung 1 changes A only.
 """
 
+import dataclasses
 import json
-import math
 
 import keras
 import numpy as np
 import pytest
 
-from vlae_tf import presets
-from vlae_tf.evaluation import factor_classifier, fidelity
+from vlae_tf import presets, run_dir
+from vlae_tf.data.shapes import FACTOR_NAMES
+from vlae_tf.evaluation import factor_classifier, fidelity, report
+from vlae_tf.evaluation.evaluate_run import EvalOptions, evaluate_model
 
 EDGES = np.array([-0.6745, 0.0, 0.6745])  # quartiles of N(0, 1): a prior draw falls in each bin w.p. 1/4
 CENTRES = np.array([-1.15, -0.32, 0.32, 1.15])
@@ -129,3 +131,42 @@ def test_dataset_classifier_is_fitted_once_then_read_from_the_cache(tmp_path):
     np.testing.assert_array_equal(cached.predict(images), fitted.predict(images))
     other = factor_classifier.ClassifierOptions(epochs=2, max_train=64, batch_size=32, width=4)
     assert factor_classifier.for_dataset(config, tmp_path, other, fit_if_missing=False) is None
+
+
+def _report_result():
+    """An eval.json dict with the fidelity keys, as evaluate_model writes it (numbers made up)."""
+    return {"model": "vlae", "dataset": "shapes", "split": "test", "num_examples": 10, "latent_dims": [1, 1],
+            "likelihood": "bernoulli", "elbo": -100.0, "recon": 90.0, "kl": 10.0, "bits_per_dim": 0.1,
+            "kl_per_rung": [4.0, 6.0], "kl_share_per_rung": [0.4, 0.6], "active_units_per_rung": [1, 1],
+            "fidelity": {"A": {"accuracy_original": 1.0, "accuracy_reconstruction": 0.5, "relative_fidelity": 0.5,
+                               "agreement": 0.5, "chance": 0.25}},
+            "traversal_specificity": {"change_rate": [[0.75, 0.0], [0.0, 0.6]], "specificity": [[1.0, 0.0], [0.0, 1.2]],
+                                      "full_resample_change_rate": [0.75, 0.5], "factor_names": ["A", "B"],
+                                      "mode": "prior", "num_bases": 10, "num_draws": 2}}
+
+
+def test_report_tables_and_heat_map_of_fidelity(tmp_path):
+    result = _report_result()
+    text = report.markdown(result)
+    assert "## Factor fidelity" in text and "| A | 1.000 | 0.500 | 0.500 | 0.250 |" in text
+    assert "## Traversal specificity" in text and "| 1 | 1.00 (0.75) | 0.00 (0.00) |" in text
+    paths = report.write_figures(result, tmp_path)
+    assert str(tmp_path / "traversal_specificity.png") in paths
+
+
+def test_evaluate_model_adds_fidelity_and_named_estimators():
+    config = presets.get("shapes", **{"model.image_shape": (16, 16, 3), "model.conv_channels": (4, 8),
+                                      "model.dense_units": 16, "data.num_train": 64, "data.num_test": 48})
+    keras.utils.set_random_seed(0)
+    model = run_dir.build_model(config)
+    options = EvalOptions(iw_samples=0, sampled_mi_draws=300, specificity_bases=16, specificity_draws=1)
+    result = evaluate_model(model, config, options)
+    assert set(result["fidelity"]) == set(result["factor_names"]) == set(FACTOR_NAMES)
+    assert np.array(result["traversal_specificity"]["change_rate"]).shape == (3, 7)
+    assert np.array(result["rung_factor_probe_nmi"]).shape == (3, 7)
+    assert 0.0 <= result["mig_sampled"] <= 1.0 and 0.0 <= result["mig_sup_sampled"] <= 1.0
+    assert "Chen et al." in result["estimators"]["mig_sampled"] and "probe" in result["estimators"]["factor_rung"]
+    skipped = evaluate_model(model, config, dataclasses.replace(options, fidelity="off", sampled_mi_draws=0))
+    assert "fidelity" not in skipped and "mig_sampled" not in skipped
+    with pytest.raises(ValueError, match="fit, cached, off"):
+        EvalOptions(fidelity="always")
