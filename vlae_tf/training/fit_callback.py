@@ -81,8 +81,8 @@ class RunCallback(keras.callbacks.Callback):
             raise DivergenceError(
                 f"the loss was non-finite for {self.streak} consecutive steps (steps {self.step - self.streak + 1}.."
                 f"{self.step}, train.max_nonfinite_steps={cfg.max_nonfinite_steps}); those steps were skipped and "
-                f"nothing was saved, the last good checkpoint is {self.last_checkpoint}. Lower "
-                "train.learning_rate, set train.clip_norm or check the data for NaNs")
+                f"nothing was saved, the last good checkpoint is {self.last_checkpoint or 'none (none written yet)'}."
+                " Lower train.learning_rate, set train.clip_norm or check the data for NaNs")
         if self.step % cfg.checkpoint_every == 0 and self.streak == 0:
             self.save()
         if self.step % cfg.summary_every == 0:

@@ -232,7 +232,8 @@ class Trainer:
                     raise DivergenceError(
                         f"the loss was non-finite for {streak} consecutive steps (steps {self.step - streak + 1}"
                         f"..{self.step}, train.max_nonfinite_steps={cfg.max_nonfinite_steps}); stopped without "
-                        f"saving, the last good checkpoint is {self.last_checkpoint}. Lower train.learning_rate, "
+                        f"saving, the last good checkpoint is {self.last_checkpoint or 'none (none written yet)'}."
+                        " Lower train.learning_rate, "
                         "set train.clip_norm or check the data for NaNs")
                 if self.step % cfg.checkpoint_every == 0 and streak == 0:
                     self._save()
