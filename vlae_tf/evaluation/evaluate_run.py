@@ -168,12 +168,23 @@ def fidelity_metrics(model, config, images, targets, options: EvalOptions) -> di
 
 
 def probe_metrics(model, config, test_means, test_labels, options: EvalOptions) -> dict:
-    """Per-rung logistic and k-NN probe accuracy of the class label, trained on training-split codes."""
+    """Per-rung logistic and k-NN probe accuracy of the class label, on rows the probes were not fitted on.
+
+    On the test split the probes fit training-split codes; on the train split the evaluated rows are
+    training rows themselves, so a held-out fifth of them is scored and the probes fit on the rest.
+    """
+    if options.split == "train":
+        fit, score = probes.held_out_rows(len(test_labels), options.probe_train_examples, seed=options.seed)
+        results = probes.probe_per_rung([m[fit] for m in test_means], test_labels[fit],
+                                        [m[score] for m in test_means], test_labels[score], seed=options.seed)
+        return {"probe_accuracy_per_rung": results, "probe_train_examples": len(fit),
+                "probe_test_examples": len(score)}
     train_images, train_targets = data.load_arrays(config, "train", options.probe_train_examples, binarize=True)
     train_means, _ = model_metrics.posterior_codes(model, train_images)
     results = probes.probe_per_rung(train_means, train_targets["labels"], test_means, test_labels,
                                     seed=options.seed)
-    return {"probe_accuracy_per_rung": results, "probe_train_examples": len(train_images)}
+    return {"probe_accuracy_per_rung": results, "probe_train_examples": len(train_images),
+            "probe_test_examples": len(test_labels)}
 
 
 def evaluate_model(model, config, options: EvalOptions | None = None) -> dict:

@@ -5,6 +5,11 @@ k-nearest-neighbour probe (on the raw code, so the latent space's own Euclidean 
 a neighbour and collapsed dimensions with near-zero spread cannot dominate distances) asks whether it is
 locally decodable at all. `chance` is the majority-class rate of the test labels, the score of a probe
 that learned nothing.
+
+A probe is only ever scored on rows it was not fitted on: scored on its own training rows, a k-NN probe
+finds each row among its own neighbours and reads its label back, whatever the code holds (on random
+labels its accuracy rises from chance, 0.1 for ten classes, to about 0.25). `held_out_rows` splits one set
+of rows into disjoint fit and score rows for when the evaluated rows are themselves training rows.
 """
 
 import numpy as np
@@ -58,6 +63,27 @@ def probe_accuracy(features_train, labels_train, features_test, labels_test, k=5
         "knn": float(knn.score(features_test, labels_test)),
         "chance": float(counts.max() / labels_test.shape[0]),
     }
+
+
+def held_out_rows(num_rows, max_fit=None, score_fraction=0.2, seed=0):
+    """Disjoint (fit, score) row indices over `num_rows` rows, in a seeded random order.
+
+    Args:
+      num_rows: rows to split (at least 2).
+      max_fit: most rows to fit on (None: all the rows not scored).
+      score_fraction: share of the rows held out for scoring (at least one row, at most num_rows - 1).
+      seed: the shuffle's seed, so that rows stored in class order still give both sets every class.
+    Returns:
+      (fit, score): int arrays of row indices, no index in both.
+    """
+    if num_rows < 2:
+        raise ValueError(f"num_rows={num_rows} rows cannot be split into fit and score rows; need at least 2.")
+    if not 0.0 < score_fraction < 1.0:
+        raise ValueError(f"score_fraction={score_fraction!r} must lie strictly between 0 and 1.")
+    order = np.random.default_rng(seed).permutation(num_rows)
+    num_score = min(max(1, round(num_rows * score_fraction)), num_rows - 1)
+    fit = order[num_score:]
+    return (fit if max_fit is None else fit[:max_fit]), order[:num_score]
 
 
 def probe_per_rung(codes_train_per_rung, labels_train, codes_test_per_rung, labels_test, **kwargs):
