@@ -13,7 +13,7 @@ from export_helpers import IMAGE_SHAPE, LATENT_DIMS
 
 CLI = os.path.join(os.path.dirname(sys.executable), "saved_model_cli")
 IMAGE = "(-1, " + ", ".join(map(str, IMAGE_SHAPE)) + ")"
-ANY = "unknown_rank"  # inputs are checked inside the signature, see vlae_tf.export.signatures
+SCALAR, SEED = "()", "(2)"  # inputs declare their shapes, so a client can read them from the metadata
 
 
 def expected_signatures():
@@ -21,11 +21,12 @@ def expected_signatures():
     encoded = {f"{kind}_{l}": ("DT_FLOAT", f"(-1, {d})") for l, d in enumerate(LATENT_DIMS, 1)
                for kind in ("mean", "stddev")}
     return {
-        "serving_default": ({"images": ("DT_FLOAT", ANY)}, {"reconstruction": ("DT_FLOAT", IMAGE)}),
-        "encode": ({"images": ("DT_FLOAT", ANY)}, encoded),
-        "decode": ({f"z_{l}": ("DT_FLOAT", ANY) for l in range(1, len(LATENT_DIMS) + 1)}, images),
-        "sample": ({"num_samples": ("DT_INT32", ANY), "seed": ("DT_INT32", ANY)}, images),
-        "traverse": ({"rung": ("DT_INT32", ANY), "values": ("DT_FLOAT", ANY), "seed": ("DT_INT32", ANY)}, images),
+        "serving_default": (images, {"reconstruction": ("DT_FLOAT", IMAGE)}),
+        "encode": (images, encoded),
+        "decode": ({f"z_{l}": ("DT_FLOAT", f"(-1, {d})") for l, d in enumerate(LATENT_DIMS, 1)}, images),
+        "sample": ({"num_samples": ("DT_INT32", SCALAR), "seed": ("DT_INT32", SEED)}, images),
+        "traverse": ({"rung": ("DT_INT32", SCALAR), "values": ("DT_FLOAT", "(-1)"), "seed": ("DT_INT32", SEED)},
+                     images),
     }
 
 

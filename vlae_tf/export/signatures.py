@@ -1,10 +1,13 @@
 """The serving signatures of an exported model: validated inside the graph, float32, stateless.
 
-TF Serving does not check request shapes against a signature (tensorflow/serving#1436), and Grappler
-folds shape checks away when a placeholder's shape is declared. So every input is declared with unknown
-rank and checked by ``tf.debugging.Assert`` ops inside the signature: a bad request gets an
-``InvalidArgumentError`` naming the input, the expected shape and what was sent, from the signature
-itself, which TF Serving passes to the client as ``INVALID_ARGUMENT``. Outputs carry static shapes.
+Every input is declared with its shape (``images`` ``[-1, H, W, C]``, ``z_l`` ``[-1, d_l]``, ``seed``
+``[2]``, scalars ``[]``), so a client reading the model's metadata (``saved_model_cli show``, TF Serving's
+``/metadata``) sees what to send. But TF Serving does not check request shapes against a signature
+(tensorflow/serving#1436), and Grappler folds shape checks away when it trusts a placeholder's declared
+shape. So each signature first hides the declared shape from the graph (:func:`_unpinned`) and then checks
+every input with ``tf.debugging.Assert`` ops: a bad request gets an ``InvalidArgumentError`` naming the
+signature, the input, the expected shape and what was sent, which TF Serving passes to the client as
+``INVALID_ARGUMENT`` (and ``tf.saved_model.load`` callers get the same error). Outputs carry static shapes.
 
 Signatures (L rungs, latent sizes d_l, images [N, H, W, C] float32 in [0, 1]):
 
@@ -52,8 +55,20 @@ def row_codes(seed, latent_dims, num_rows) -> list:
     return [tf.random.stateless_normal((num_rows, d), s) for d, s in zip(latent_dims, seeds)]
 
 
-def _spec(name: str) -> tf.TensorSpec:
-    return tf.TensorSpec(None, input_dtype(name), name=name)  # unknown rank: see the module docstring
+def _spec(name: str, shape) -> tf.TensorSpec:
+    return tf.TensorSpec(shape, input_dtype(name), name=name)
+
+
+def _unpinned(x) -> tf.Tensor:
+    """``x`` with its static shape forgotten: the checks below must test the shape that was sent.
+
+    With the declared shape in view, Grappler would fold ``tf.shape(x)`` to constants and drop the checks
+    as always true, while TF Serving feeds whatever shape the request holds. A serialize/parse round trip
+    returns the same values with a shape only the runtime knows. (A ``PlaceholderWithDefault`` of unknown
+    shape is not enough: the eager function runtime still folds through it for fully known shapes such as
+    ``seed`` [2].) The copy costs far less than the network that follows it.
+    """
+    return tf.io.parse_tensor(tf.io.serialize_tensor(x), x.dtype)
 
 
 def _has_shape(x, expected) -> tf.Tensor:
@@ -119,13 +134,14 @@ class Signatures:
 
     def endpoints(self) -> dict:
         """``{name: (fn, input_signature)}`` in ``NAMES`` order."""
-        zs = {f"z_{l}": _spec(f"z_{l}") for l in range(1, len(self.latent_dims) + 1)}
+        zs = {f"z_{l}": _spec(f"z_{l}", [None, d]) for l, d in enumerate(self.latent_dims, start=1)}
+        images, seed = _spec("images", [None, *self.image_shape]), _spec("seed", [2])
         return {
-            "serving_default": (self.reconstruct, [_spec("images")]),
-            "encode": (self.encode, [_spec("images")]),
+            "serving_default": (self.reconstruct, [images]),
+            "encode": (self.encode, [images]),
             "decode": (self.decode, [zs]),
-            "sample": (self.sample, [_spec("num_samples"), _spec("seed")]),
-            "traverse": (self.traverse, [_spec("rung"), _spec("values"), _spec("seed")]),
+            "sample": (self.sample, [_spec("num_samples", []), seed]),
+            "traverse": (self.traverse, [_spec("rung", []), _spec("values", [None]), seed]),
         }
 
     # -- signatures ---------------------------------------------------------------------------------
@@ -142,7 +158,7 @@ class Signatures:
     def decode(self, zs):
         checks, codes = _Checks("decode"), []
         for l, d in enumerate(self.latent_dims, start=1):
-            z = zs[f"z_{l}"]
+            z = _unpinned(zs[f"z_{l}"])
             z = checks.require(z, _has_shape(z, [None, d]), f"z_{l} must be float32 [N, {d}]; got shape", tf.shape(z),
                                fallback=tf.zeros([1, d]))
             z = tf.ensure_shape(z, [None, d])
@@ -162,6 +178,7 @@ class Signatures:
         checks, num_rungs = _Checks("traverse"), len(self.latent_dims)
         rung = self._scalar(checks, rung, "rung", 1, num_rungs)
         seed = self._seed(checks, seed)
+        values = _unpinned(values)
         values = checks.require(values, _has_shape(values, [None]), "values must be float32 [K]; got shape",
                                 tf.shape(values), fallback=tf.zeros([1]))
         values = tf.ensure_shape(values, [None])
@@ -186,7 +203,7 @@ class Signatures:
         return self.model.decode(zs)
 
     def _images(self, checks, images):
-        shape = self.image_shape
+        shape, images = self.image_shape, _unpinned(images)
         ok = tf.logical_and(_has_shape(images, [None, *shape]), tf.size(images) > 0)
         images = checks.require(images, ok, f"images must be float32 {_shape_text([None, *shape])} with N >= 1; "
                                 "got shape", tf.shape(images), fallback=tf.zeros([1, *shape]))
@@ -198,6 +215,7 @@ class Signatures:
 
     @staticmethod
     def _scalar(checks, x, name, low, high):
+        x = _unpinned(x)
         x = checks.require(x, _has_shape(x, []), f"{name} must be a scalar int32; got shape", tf.shape(x),
                            fallback=low)
         x = tf.ensure_shape(x, [])
@@ -206,6 +224,7 @@ class Signatures:
 
     @staticmethod
     def _seed(checks, seed):
+        seed = _unpinned(seed)
         seed = checks.require(seed, _has_shape(seed, [2]), "seed must be int32 [2]; got shape", tf.shape(seed),
                               fallback=tf.zeros([2]))
         return tf.ensure_shape(seed, [2])
