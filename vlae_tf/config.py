@@ -81,6 +81,16 @@ class ModelConfig:
     mmd_weight: float = 1000.0  # per-rung MMD weight (InfoVAE uses large values: MMD is tiny per batch)
     salt_pepper: float = 0.0  # denoising: fraction of pixels set to 0 or 1 at training time
     input_noise: float = 0.0  # denoising: stddev of Gaussian noise added to the input at training time
+    # pro-VLAE progressive training (Li et al. 2020; vlae_tf/progressive.py), VLAE only: train the top rung
+    # alone for ``progressive_steps`` optimizer steps, then add one rung below per phase of that length.
+    # None (or 0) trains every rung from the start, as the original VLAE does.
+    progressive_steps: int | None = None
+    # Steps over which a joining rung's injection rises linearly from 0 to 1. None: half a phase, long enough
+    # for the decoder to adapt without a jump, short enough that the rung trains at full strength in its phase.
+    fade_in_steps: int | None = None
+    # KL weight on rungs not yet active (the authors' "pre-KL" ``coff``: 0.5 for dSprites and 3D Shapes), so
+    # their posteriors sit at the prior when they join; not multiplied by beta, as in the authors' code.
+    pre_kl: float = 0.5
 
     def __post_init__(self):
         _check_choice("model.kind", self.kind, MODEL_KINDS)
@@ -127,6 +137,26 @@ class ModelConfig:
         if not 0.0 <= self.salt_pepper < 1.0:
             raise ValueError(f"model.salt_pepper={self.salt_pepper!r} must lie in [0, 1)")
         _check_positive("model.input_noise", self.input_noise, allow_zero=True)
+        self._check_progressive()
+
+    def _check_progressive(self):
+        steps = self.progressive_steps
+        if isinstance(steps, bool) or not (steps is None or isinstance(steps, int)) or (steps or 0) < 0:
+            raise ValueError(f"model.progressive_steps={steps!r} is not valid; give steps per phase (an int > 0), "
+                             "or None/0 to train every rung from the start")
+        object.__setattr__(self, "progressive_steps", steps or None)  # one spelling of "off" in saved configs
+        fade = self.fade_in_steps
+        if fade is not None and (isinstance(fade, bool) or not isinstance(fade, int) or fade < 0
+                                 or (steps and fade > steps)):
+            raise ValueError(f"model.fade_in_steps={fade!r} is not valid; give None (half a phase) or an int in "
+                             f"0..model.progressive_steps ({steps})")
+        _check_positive("model.pre_kl", self.pre_kl, allow_zero=True)
+        if steps and self.kind != "vlae":
+            raise ValueError(f"model.progressive_steps={steps!r} is a VLAE option; model.kind={self.kind!r} "
+                             "needs progressive_steps=None")
+        if steps and self.regularizer != "kl":
+            raise ValueError(f"model.progressive_steps={steps!r} needs model.regularizer='kl' (the pre-KL "
+                             f"penalty is a KL), not {self.regularizer!r}")
 
     @property
     def num_rungs(self) -> int:

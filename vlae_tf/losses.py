@@ -53,19 +53,24 @@ def mmd_to_standard_normal(z, seed=None):
 
 
 def loss_terms(config: ModelConfig, images, decoder_params, kl_per_rung, z_per_rung, step, log_scale=None,
-               mmd_seed=None) -> dict:
+               mmd_seed=None, rung_kl_weights=None) -> dict:
     """Named per-example terms [B] float32: ``loss``, ``elbo``, ``recon``, ``kl``, ``kl/rung_{l}``.
 
     images: [B, H, W, C] targets in [0, 1]; decoder_params: raw decoder output [B, H, W, C];
     kl_per_rung: list of [B] (rung 1 first); z_per_rung: list of [B, d_l] samples (used by ``mmd``);
-    step: the optimiser step, for the KL warm-up. Also returns the scalar ``kl_weight``.
+    step: the optimiser step, for the KL warm-up. rung_kl_weights: optional [L] weights on the KLs in ``loss``
+    replacing ``w(t) * beta_l`` (progressive training's, ``vlae_tf.progressive.kl_weights``). Also returns
+    the scalar warm-up weight ``kl_weight``.
     """
     recon = reconstruction_cost(config.likelihood, images, decoder_params, log_scale, config.l1_scale)
     kls = [tf.cast(k, tf.float32) for k in kl_per_rung]
     total_kl = tf.add_n(kls)
     weight = kl_weight(step, config.warmup_steps)
     if config.regularizer == "kl":
-        penalty = weight * tf.add_n([beta * k for beta, k in zip(config.beta, kls)])
+        if rung_kl_weights is None:
+            penalty = weight * tf.add_n([beta * k for beta, k in zip(config.beta, kls)])
+        else:
+            penalty = tf.add_n([w * k for w, k in zip(tf.unstack(tf.cast(rung_kl_weights, tf.float32)), kls)])
     else:
         mmd = tf.add_n([mmd_to_standard_normal(z, mmd_seed) for z in z_per_rung])
         penalty = config.mmd_weight * mmd * tf.ones_like(recon)

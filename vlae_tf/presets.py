@@ -4,6 +4,7 @@ Sizes follow the original code (ermongroup/Variational-Ladder-Autoencoder) where
 MNIST 3 rungs x 2 dims, SVHN 4 rungs 5/5/5/10, CelebA 4 rungs x 10. ``shapes`` is the embedded,
 procedurally generated default. Baselines are the same preset with ``model.kind`` changed:
 ``get("mnist", **{"model.kind": "hvae"})`` or the names ``mnist_hvae`` / ``mnist_lvae`` / ``mnist_vae``.
+``<preset>_provlae`` is the preset's VLAE with pro-VLAE progressive training (``PROGRESSIVE``).
 """
 
 from __future__ import annotations
@@ -43,6 +44,19 @@ _OVERRIDES: dict[str, dict[str, Any]] = {
 
 _PRESETS: dict[str, ExperimentConfig] = {name: _BASE.replace(**o) for name, o in _OVERRIDES.items()}
 
+# Progressive schedules (vlae_tf/progressive.py): every rung active by about half of the preset's default
+# training steps, so the full ladder trains as long as the progression took; the fade is the authors' 5000
+# steps where phases are long, half a phase (the default) where they are short.
+PROGRESSIVE: dict[str, dict[str, Any]] = {
+    "shapes": {"model.progressive_steps": 800},  # ~3100 steps by default: all 3 rungs from step 1600
+    "mnist": {"model.progressive_steps": 6000},  # ~30000 steps (50 epochs of 600)
+    "svhn": {"model.progressive_steps": 5000, "model.fade_in_steps": 2500},  # ~36000 steps, 4 rungs
+    "celeba": {"model.progressive_steps": 5000, "model.fade_in_steps": 2500, "model.pre_kl": 0.1},  # authors' coff
+    "dsprites": {"model.progressive_steps": 20000, "model.fade_in_steps": 5000},  # ~115000 steps
+    "shapes3d": {"model.progressive_steps": 15000, "model.fade_in_steps": 5000},  # ~75000 steps
+}
+PROGRESSIVE_SUFFIX = "_provlae"
+
 DEFAULT_PRESET = "shapes"
 # ``<preset>_<kind>``: the same preset with another model kind (``mnist_hvae``, ``shapes_lvae``, ...).
 _KIND_SUFFIXES = {f"_{kind}": kind for kind in MODEL_KINDS}
@@ -51,19 +65,33 @@ _KIND_SUFFIXES = {f"_{kind}": kind for kind in MODEL_KINDS}
 def names() -> list[str]:
     """Every preset name, baselines included."""
     base = sorted(_PRESETS)
-    return base + [f"{n}_{kind}" for n in base for kind in MODEL_KINDS if kind != "vlae"]
+    return (base + [f"{n}_{kind}" for n in base for kind in MODEL_KINDS if kind != "vlae"]
+            + [n + PROGRESSIVE_SUFFIX for n in base])
+
+
+def progressive_overrides(name: str) -> dict[str, Any]:
+    """The progressive schedule of preset ``name`` (a kind suffix is ignored): dotted overrides that turn its
+    VLAE into a pro-VLAE, e.g. ``{"model.progressive_steps": 800}``."""
+    base_name = _split(name)[0]
+    return dict(PROGRESSIVE[base_name])
+
+
+def _split(name: str) -> tuple[str, dict[str, Any]]:
+    """(base preset, overrides its suffix implies); a one-line error for an unknown name."""
+    if name.endswith(PROGRESSIVE_SUFFIX) and name[: -len(PROGRESSIVE_SUFFIX)] in _PRESETS:
+        base_name = name[: -len(PROGRESSIVE_SUFFIX)]
+        return base_name, {"model.kind": "vlae", **PROGRESSIVE[base_name]}
+    for suffix, suffix_kind in _KIND_SUFFIXES.items():
+        if name.endswith(suffix) and name[: -len(suffix)] in _PRESETS:
+            return name[: -len(suffix)], {"model.kind": suffix_kind}
+    if name not in _PRESETS:
+        raise ValueError(f"unknown preset {name!r}; valid presets: {', '.join(names())}")
+    return name, {}
 
 
 def get(name: str = DEFAULT_PRESET, **overrides: Any) -> ExperimentConfig:
     """The preset ``name`` with dotted overrides applied (``get("mnist", **{"model.beta": 2.0})``)."""
-    kind = None
-    base_name = name
-    for suffix, suffix_kind in _KIND_SUFFIXES.items():
-        if name.endswith(suffix) and name[: -len(suffix)] in _PRESETS:
-            base_name, kind = name[: -len(suffix)], suffix_kind
-    if base_name not in _PRESETS:
-        raise ValueError(f"unknown preset {name!r}; valid presets: {', '.join(names())}")
+    base_name, implied = _split(name)
+    overrides = {**implied, **overrides}
     config = _PRESETS[base_name]
-    if kind is not None:
-        overrides = {"model.kind": kind, **overrides}
     return config.replace(**overrides) if overrides else config

@@ -14,7 +14,7 @@ from typing import Any
 import keras
 import tensorflow as tf
 
-from vlae_tf import distributions, losses, presets
+from vlae_tf import distributions, losses, presets, progressive
 from vlae_tf.config import ExperimentConfig, ModelConfig
 from vlae_tf.layers import LikelihoodHead, bottom_up, build_rungs, make_rungs, top_down
 
@@ -74,6 +74,14 @@ class LatentVariableModel(keras.Model):
         self.model_config = self.config.model
         self._noise = keras.random.SeedGenerator(self.config.train.seed)
         self._build_layers()
+        # Progressive training only: the step the fades were last trained at, saved with the model (.keras,
+        # checkpoints), so that decode/reconstruct/export use the fades it was trained with. Absent otherwise,
+        # so that non-progressive models keep their weights list. float32 like every weight (exact to 2^24
+        # steps), so that mixed precision and weight checks treat it like the others.
+        self.trained_step = None
+        if progressive.enabled(self.model_config):
+            self.trained_step = self.add_weight(shape=(), dtype="float32", initializer="zeros", trainable=False,
+                                                name="trained_step", aggregation="only_first_replica")
         self._trackers = {name: keras.metrics.Mean(name=name) for name in self.term_names}
         self.build((None,) + self.model_config.image_shape)
 
@@ -123,7 +131,10 @@ class LatentVariableModel(keras.Model):
 
     @property
     def term_names(self) -> list[str]:
-        return ["loss", "elbo", "recon", "kl"] + [f"kl/rung_{r}" for r in range(1, self.num_rungs + 1)]
+        names = ["loss", "elbo", "recon", "kl"] + [f"kl/rung_{r}" for r in range(1, self.num_rungs + 1)]
+        if progressive.enabled(self.model_config):  # the schedule, logged with the terms by both loops
+            names += [f"fade/rung_{r}" for r in range(1, self.num_rungs)] + ["phase"]
+        return names
 
     def _normal(self, shape, seed=None, dtype="float32"):
         """N(0, I) noise: from the model's seed generator, or stateless from a [2] int ``seed``."""
@@ -148,7 +159,16 @@ class LatentVariableModel(keras.Model):
     def likelihood_params(self, zs):
         """The parameters of ``p(x | z)``: (raw decoder output [N, H, W, C] float32, log scale [C] float32 or
         None). zs: one code [N, d_l] per latent rung. Feed both to ``distributions.image_likelihood``."""
-        return self.likelihood(top_down(self.rungs, self._decoder_codes(zs))), self.likelihood.log_scale()
+        fades = self.rung_fades()
+        fades = None if fades is None else tf.unstack(fades)
+        return self.likelihood(top_down(self.rungs, self._decoder_codes(zs), fades)), self.likelihood.log_scale()
+
+    def rung_fades(self):
+        """Progressive training: [L] float32 multipliers on the rungs' injections at the last trained step
+        (``vlae_tf.progressive.rung_fades``); None without progression (no multiplier at all)."""
+        if self.trained_step is None:
+            return None
+        return progressive.rung_fades(self.model_config, self.trained_step)
 
     def _decoder_codes(self, zs):
         """The code each ladder rung reads top-down: without injections only the top rung reads one, z_1."""
@@ -217,10 +237,22 @@ class LatentVariableModel(keras.Model):
         """Per-example loss terms [B] float32 (see ``losses.loss_terms``) for a batch of images."""
         images = tf.cast(images, tf.float32)
         inputs = self.corrupt(images) if training else images
-        out = self._forward(inputs, training=training)
         step = self.optimizer.iterations if step is None and self.optimizer is not None else step
-        return losses.loss_terms(self.model_config, images, out["params"], out["kl_per_rung"], out["z_per_rung"],
-                                 step if step is not None else 0, self.likelihood.log_scale())
+        step = step if step is not None else 0
+        weights = None
+        if self.trained_step is not None:
+            if training:  # before the forward pass, which reads the fades from it
+                self.trained_step.assign(tf.cast(step, tf.float32))
+            weights = progressive.kl_weights(self.model_config, step)
+        out = self._forward(inputs, training=training)
+        terms = losses.loss_terms(self.model_config, images, out["params"], out["kl_per_rung"], out["z_per_rung"],
+                                  step, self.likelihood.log_scale(), rung_kl_weights=weights)
+        if self.trained_step is not None:
+            ones = tf.ones_like(terms["recon"])  # per example, like every term, so both loops average them
+            for rung, fade in enumerate(tf.unstack(self.rung_fades())[:-1], start=1):
+                terms[f"fade/rung_{rung}"] = fade * ones
+            terms["phase"] = tf.cast(progressive.phase(self.model_config, self.trained_step), tf.float32) * ones
+        return terms
 
     def train_step(self, data):
         images = images_of(data)
