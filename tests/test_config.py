@@ -19,9 +19,18 @@ def test_every_preset_builds_with_the_original_sizes():
 
 
 def test_baseline_preset_names_change_only_the_kind():
-    hvae = presets.get("mnist_hvae")
-    assert hvae.model.kind == "hvae"
-    assert hvae.model.latent_dims == presets.get("mnist").model.latent_dims
+    for kind in ("hvae", "lvae", "vae", "vlae"):
+        assert presets.get(f"mnist_{kind}") == presets.get("mnist").replace(**{"model.kind": kind})
+    assert {"shapes_hvae", "shapes_lvae", "shapes_vae"} <= set(presets.names())
+
+
+def test_presets_are_the_base_with_overrides():
+    base = ExperimentConfig()
+    shapes = presets.get("shapes")
+    assert shapes.model.image_shape == (32, 32, 3) and shapes.data.batch_size == 64
+    # Whatever a preset does not name is the base's.
+    assert shapes.model.combine == base.model.combine and shapes.train.precision == base.train.precision
+    assert presets.get("svhn").model.warmup_steps == base.model.warmup_steps
 
 
 def test_unknown_preset_lists_the_valid_ones():

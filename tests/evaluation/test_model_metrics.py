@@ -4,7 +4,8 @@ import keras
 import numpy as np
 import pytest
 
-from vlae_tf import presets, visualize
+from tests.tiny_configs import tiny_config
+from vlae_tf import visualize
 from vlae_tf.evaluation import bounds, model_metrics
 from vlae_tf.models import HVAE, VAE, VLAE
 
@@ -17,8 +18,7 @@ FLOAT32_ROUNDOFF = 2.0 ** -24
 
 
 def tiny_model(kind, seed=0, **overrides):
-    config = presets.get("shapes", **{"model.kind": kind, "model.image_shape": (16, 16, 3),
-                                      "model.conv_channels": (4, 8), "model.dense_units": 16, **overrides})
+    config = tiny_config(kind, **{"model.conv_channels": (4, 8), "model.dense_units": 16, **overrides})
     keras.utils.set_random_seed(seed)  # the initial weights, whatever ran before in this process
     return CLASSES[kind](config)
 

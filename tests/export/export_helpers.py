@@ -3,16 +3,14 @@
 import numpy as np
 import tensorflow as tf
 
-from vlae_tf import presets
+from tests.tiny_configs import IMAGE_SHAPE, tiny_config as shared_tiny_config
 
-IMAGE_SHAPE = (16, 16, 3)
 LATENT_DIMS = (2, 3, 4)  # unequal, so a code sent to the wrong rung is caught
 MODEL_NAME = "vlae_tiny"
 
 
 def tiny_config(**overrides):
-    return presets.get("shapes", **{"model.image_shape": IMAGE_SHAPE, "model.conv_channels": (8, 16),
-                                    "model.dense_units": 32, "model.latent_dims": LATENT_DIMS, **overrides})
+    return shared_tiny_config(**{"model.latent_dims": LATENT_DIMS, **overrides})
 
 
 class SessionServer:

@@ -13,19 +13,17 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+from tests.tiny_configs import tiny_config as shared_tiny_config  # noqa: E402
 from vlae_tf.training import strategies  # noqa: E402
 
-# A tiny shapes model. The likelihood and injection are pinned so that the loop's tests (and their loss
+# The shared tiny model. The likelihood and injection are pinned so that the loop's tests (and their loss
 # thresholds) do not move when the preset's modelling choices do.
-TINY = {"model.image_shape": (16, 16, 3), "model.conv_channels": (8, 16), "model.dense_units": 32,
-        "model.likelihood": "bernoulli", "model.broadcast_rungs": 0, "model.warmup_steps": 10.0,
+TINY = {"model.likelihood": "bernoulli", "model.broadcast_rungs": 0, "model.warmup_steps": 10.0,
         "data.num_train": 256, "data.num_test": 64, "data.shuffle_buffer": 256}
 
 
 def tiny_config(**overrides):
-    from vlae_tf import presets
-
-    return presets.get("shapes", **{**TINY, **overrides})
+    return shared_tiny_config(**{**TINY, **overrides})
 
 
 def images(n=64, seed=0):
