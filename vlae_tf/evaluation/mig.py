@@ -85,7 +85,7 @@ def mig_sup(codes, factors, num_bins=20, active_threshold=DEFAULT_THRESHOLD):
     return {"score": score, "per_dim": per_dim, "active": active, "nmi": nmi}
 
 
-def mig_sampled(means, stddevs, factors, num_draws=10000, seed=0, information=None):
+def mig_sampled(means, stddevs, factors, num_draws=2000, seed=0, information=None):
     """MIG with I(z_j; v_k) sampled from q(z | x) (Chen et al. 2018's own estimator).
 
     Args:
@@ -103,7 +103,7 @@ def mig_sampled(means, stddevs, factors, num_draws=10000, seed=0, information=No
             "standard_error": info["standard_error"] / info["factor_entropy"][None, :]}
 
 
-def mig_sup_sampled(means, stddevs, factors, num_draws=10000, seed=0, active_threshold=DEFAULT_THRESHOLD,
+def mig_sup_sampled(means, stddevs, factors, num_draws=2000, seed=0, active_threshold=DEFAULT_THRESHOLD,
                     information=None):
     """MIG-sup with I(z_j; v_k) sampled from q(z | x), as the pro-VLAE authors compute it.
 

@@ -40,20 +40,30 @@ def _check_posteriors(means, stddevs):
 
 
 def log_mixture_density(z, means, stddevs):
-    """Per dimension, log of 1/M sum_m N(z; mean_m, stddev_m^2): [S, D] draws, [M, D] components -> [S, D]."""
+    """Per dimension, log of 1/M sum_m N(z; mean_m, stddev_m^2): [S, D] draws, [M, D] components -> [S, D].
+
+    The [S, M, D] blocks are float32 (half the time of float64; the log-sum-exp subtracts its maximum, so
+    the result keeps ~1e-6 relative precision), the result float64.
+    """
     m, d = means.shape
     chunk = max(1, BLOCK_ELEMENTS // (m * d))
     out = np.empty(z.shape)
-    log_norm = -np.log(stddevs)[None] - HALF_LOG_2PI - np.log(m)  # [1, M, D]
+    inv_std = (1.0 / stddevs).astype(np.float32)[None]  # [1, M, D]
+    scaled_means = means.astype(np.float32)[None] * inv_std
+    log_norm = (np.log(inv_std) - HALF_LOG_2PI - np.log(m)).astype(np.float32)
     for start in range(0, z.shape[0], chunk):
-        block = z[start:start + chunk, None, :]  # [S, 1, D]
-        log_terms = log_norm - 0.5 * np.square((block - means[None]) / stddevs[None])  # [S, M, D]
-        top = log_terms.max(axis=1)
-        out[start:start + chunk] = top + np.log(np.exp(log_terms - top[:, None]).sum(axis=1))
+        block = z[start:start + chunk, None, :].astype(np.float32) * inv_std - scaled_means  # [S, M, D]
+        np.square(block, out=block)
+        block *= -0.5
+        block += log_norm
+        top = block.max(axis=1)
+        block -= top[:, None]
+        np.exp(block, out=block)
+        out[start:start + chunk] = top + np.log(block.sum(axis=1, dtype=np.float64))
     return out
 
 
-def sampled_mutual_information(means, stddevs, factors, num_draws=10000, seed=0):
+def sampled_mutual_information(means, stddevs, factors, num_draws=2000, seed=0):
     """I(z_j; v_k) for every code dimension and factor, from the posteriors q(z | x), in nats.
 
     One set of draws serves every entropy (common random numbers): z_s ~ q(z | x_{n_s}) with n_s uniform,
@@ -68,7 +78,8 @@ def sampled_mutual_information(means, stddevs, factors, num_draws=10000, seed=0)
     Args:
       means, stddevs: [N, D] posterior parameters (``model_metrics.posterior_codes``, rungs concatenated).
       factors: [N, F] integer labels, none constant.
-      num_draws: Monte Carlo draws (beta-TCVAE's default is 10,000); cost ~ 2 F num_draws N D flops.
+      num_draws: Monte Carlo draws (beta-TCVAE uses 10,000; the common draws make 2,000 enough for a
+        standard error near 1e-3 nats); cost ~ (F + 1) num_draws N D exponentials.
       seed: numpy seed of the draws.
     Returns:
       dict: mi [D, F], standard_error [D, F] (the Monte Carlo error of mi), nmi [D, F] (mi / H(v_k),
