@@ -25,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--probe-train-examples", type=int, default=10000,
                    help="training images whose codes fit the label probes (labelled data only)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--quiet", action="store_true", help="no progress lines, only the report")
     return p
 
 
@@ -35,7 +36,7 @@ def main_args(argv=None) -> int:
 
     options = EvalOptions(split=args.split, max_examples=args.max_examples, iw_samples=args.iw_samples,
                           iw_examples=args.iw_examples, probe_train_examples=args.probe_train_examples,
-                          seed=args.seed)
+                          seed=args.seed, progress=not args.quiet)
     result = report.evaluate_run(args.run, options, args.checkpoint)
     print(report.markdown(result))
     print(f"wrote {args.run}/{report.EVAL_JSON}, {args.run}/{report.EVAL_MD} and {args.run}/{report.FIGURE_DIR}/*.png")

@@ -22,7 +22,10 @@ def test_vlae_export_writes_the_next_version_and_refuses_an_existing_one(exporte
     args = ["--run", str(run), "--name", MODEL_NAME, "--base-dir", str(base), "--max-samples", "64",
             "--traverse-rows", "2"]
     assert export_cli.main(args) == 0
-    assert capsys.readouterr().out.strip() == str(base / MODEL_NAME / "1")
+    captured = capsys.readouterr()
+    assert captured.out.strip() == str(base / MODEL_NAME / "1")  # stdout: only the path, for scripts
+    stages = [line for line in captured.err.splitlines() if line.startswith("export: ")]  # progress: stderr
+    assert len(stages) == 3 and "tracing 5 signatures" in stages[1] and "warmup" in stages[2], captured.err
     assert sorted(os.listdir(base / MODEL_NAME / "1" / "assets.extra")) == ["tf_serving_warmup_requests",
                                                                           "vlae_tf.json"]
     assert export_cli.main([*args, "--version", "1"]) == 2

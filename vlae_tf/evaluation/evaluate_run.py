@@ -30,7 +30,8 @@ import keras
 import numpy as np
 
 from vlae_tf import data
-from vlae_tf.evaluation import factor_classifier, fidelity, information, model_metrics, probe_information, probes
+from vlae_tf.evaluation import (factor_classifier, fidelity, information, model_metrics, probe_information, probes,
+                                progress)
 # Functions named like their modules (mig.mig): imported from the modules themselves.
 from vlae_tf.evaluation.active_units import active_units_per_rung, unit_activity
 from vlae_tf.evaluation.bounds import bits_per_dim
@@ -69,6 +70,7 @@ class EvalOptions:
     fidelity_examples: int = 2000  # images whose reconstructions are judged
     specificity_bases: int = 500  # base codes of the traversal specificity (0 skips it)
     specificity_draws: int = 2  # prior draws of the moved rung per base
+    progress: bool = False  # print a line per stage and a count per IWAE batch (the CLIs turn it on)
 
     def __post_init__(self):
         if self.split not in ("train", "test"):
@@ -83,8 +85,10 @@ class EvalOptions:
                 raise ValueError(f"{name}={getattr(self, name)!r} must be >= 0")
 
 
-def likelihood_metrics(model, images, options: EvalOptions) -> dict:
+def likelihood_metrics(model, images, options: EvalOptions, stages: progress.Stages | None = None) -> dict:
     """ELBO terms over ``images``; the IWAE bound over the first ``options.iw_examples`` of them."""
+    stages = stages or progress.Stages()
+    stages.start(f"ELBO over {len(images)} images")
     terms = model_metrics.elbo_terms(model, images)
     num_rungs = model.num_rungs
     kls = [terms[f"kl/rung_{r}"] for r in range(1, num_rungs + 1)]
@@ -103,7 +107,9 @@ def likelihood_metrics(model, images, options: EvalOptions) -> dict:
            "iwae": None, "iwae_elbo": None, "iwae_bits_per_dim": None, "iwae_samples": 0, "iwae_examples": 0}
     if proper and options.iw_samples > 0 and options.iw_examples > 0:
         subset = images[:options.iw_examples]
-        iw = model_metrics.importance_weighted_bounds(model, subset, options.iw_samples, seed=options.seed)
+        stages.start(f"IWAE bound, K={options.iw_samples}, over {len(subset)} images")
+        iw = model_metrics.importance_weighted_bounds(model, subset, options.iw_samples, seed=options.seed,
+                                                      progress=stages.counter(len(subset), "image"))
         out.update(iwae=float(np.mean(iw["iwae"])), iwae_elbo=float(np.mean(iw["elbo"])),
                    iwae_bits_per_dim=bits(np.mean(iw["iwae"])),
                    iwae_samples=options.iw_samples, iwae_examples=len(subset))
@@ -197,7 +203,9 @@ def evaluate_model(model, config, options: EvalOptions | None = None) -> dict:
     result = {"model": model.kind, "dataset": config.data.dataset, "split": options.split,
               "num_examples": int(len(images)), "latent_dims": list(model.model_config.latent_dims),
               "likelihood": model.model_config.likelihood}
-    result.update(likelihood_metrics(model, images, options))
+    stages = progress.Stages(options.progress)
+    result.update(likelihood_metrics(model, images, options, stages))
+    stages.start("posterior codes, factor information and probes")
     means, stddevs = model_metrics.posterior_codes(model, images)
     result["unit_activity_per_rung"] = [unit_activity(m).tolist() for m in means]
     result["active_units_per_rung"] = active_units_per_rung(means)
@@ -208,5 +216,7 @@ def evaluate_model(model, config, options: EvalOptions | None = None) -> dict:
     if "labels" in targets and np.unique(targets["labels"]).size > 1 and options.probe_train_examples > 0:
         result.update(probe_metrics(model, config, means, np.asarray(targets["labels"]), options))
     if options.fidelity != "off":
+        stages.start(f"fidelity of reconstructions and traversals (classifier: {options.fidelity})")
         result.update(fidelity_metrics(model, config, images, targets, options))
+    stages.start("done")
     return result

@@ -114,11 +114,13 @@ def log_weights(model, images, num_samples: int, seed):
 
 
 def importance_weighted_bounds(model, images, num_samples: int, seed: int = 0,
-                               decodes_per_call: int = DECODES_PER_CALL, batch_size: int = 100) -> dict:
+                               decodes_per_call: int = DECODES_PER_CALL, batch_size: int = 100,
+                               progress=None) -> dict:
     """IWAE bound L_K and the ELBO from the same K samples, per image, in nats.
 
     Images go through ``batch_size`` at a time and samples ``decodes_per_call // batch`` at a time
-    (``bounds.batched_bounds``), so K = 1000 needs no more memory than K = 10.
+    (``bounds.batched_bounds``), so K = 1000 needs no more memory than K = 10. ``progress(n)``, when
+    given, is called after each batch of n images (K = 1000 takes minutes).
 
     Returns:
       dict: iwae [N], elbo [N] (float64; iwae >= elbo image by image).
@@ -135,6 +137,8 @@ def importance_weighted_bounds(model, images, num_samples: int, seed: int = 0,
         result = bounds.batched_bounds(weights, batch, num_samples, chunk_size=chunk)
         out["iwae"].append(result["iwae"])
         out["elbo"].append(result["elbo"])
+        if progress is not None:
+            progress(int(batch.shape[0]))
     return {name: np.concatenate(values) for name, values in out.items()}
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 
 import keras
 
@@ -32,14 +33,22 @@ DEFAULT_TRAVERSE_ROWS = 8  # random row codes per traversal, as visualize.traver
 
 
 def save(model, base_dir, version: int | None = None, *, max_samples: int = DEFAULT_MAX_SAMPLES,
-         traverse_rows: int = DEFAULT_TRAVERSE_ROWS, warmup: bool = True) -> str:
+         traverse_rows: int = DEFAULT_TRAVERSE_ROWS, warmup: bool = True, verbose: bool = True) -> str:
     """Exports ``model`` (a vlae_tf model) to ``<base_dir>/<version>/`` and returns that folder.
 
     ``version=None`` takes the next free integer; an existing version is never overwritten. The folder is
     written under a temporary name and renamed when complete. The model name recorded in the warm-up
     requests is ``base_dir``'s last component, the name TF Serving serves it under by convention.
     ``warmup=True`` needs the ``tensorflow-serving-api`` package (``pip install 'vlae_tf[serving]'``).
+    ``verbose`` prints each stage to stderr as it starts (tracing five signatures takes tens of seconds), as
+    Keras' own ``model.export`` reports by default; stdout stays free for the caller (vlae-export prints
+    only the version folder there, for scripts).
     """
+
+    def stage(text):
+        if verbose:
+            print(f"export: {text}", file=sys.stderr, flush=True)
+
     if not all(hasattr(model, name) for name in ("config", "encode", "decode", "generate", "reconstruct")):
         raise TypeError(f"vlae_tf.export.save takes a vlae_tf model (VLAE, HVAE or VAE), not {type(model).__name__}")
     base_dir = os.fspath(base_dir)
@@ -48,17 +57,20 @@ def save(model, base_dir, version: int | None = None, *, max_samples: int = DEFA
 
         serving.serving_apis()  # tensorflow-serving-api writes the warm-up records: fail before exporting
     model_name = os.path.basename(os.path.normpath(base_dir))
+    stage("rebuilding the model in float32 with its trained weights")
     serving_model = float32_copy(model)
     signatures = Signatures(serving_model, max_samples, traverse_rows)  # validates the settings first
     config = serving_model.config.model
 
     def write(folder):
+        stage(f"tracing {len(NAMES)} signatures ({', '.join(NAMES)}) and writing the SavedModel")
         archive = keras.export.ExportArchive()
         archive.track(serving_model)
         for name, (fn, input_signature) in signatures.endpoints().items():
             archive.add_endpoint(name, fn, input_signature)
         archive.write_out(folder, verbose=False)
         if warmup:
+            stage(f"writing {ASSETS_EXTRA}/{WARMUP_FILE}")
             write_warmup(folder, model_name, warmup_inputs(config.image_shape, config.latent_dims))
         info = {"model_name": model_name, "signatures": list(NAMES), "max_samples": signatures.max_samples,
                 "traverse_rows": signatures.traverse_rows, "config": serving_model.config.to_dict()}
