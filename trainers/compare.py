@@ -20,7 +20,13 @@ import time
 
 from .common import import_tensorflow, run_cli
 
-KINDS = ("vlae", "provlae", "hvae", "vae")  # provlae: the VLAE with the preset's progressive schedule
+
+def model_kinds() -> tuple[str, ...]:
+    """Every kind a config accepts (``config.MODEL_KINDS``: a new baseline is comparable at once), and
+    provlae: the VLAE with the preset's progressive schedule."""
+    from vlae_tf.config import MODEL_KINDS  # not at the top: vlae_tf loads after import_tensorflow()
+
+    return (*MODEL_KINDS, "provlae")
 
 
 def parse_budget(text: str) -> dict:
@@ -34,9 +40,10 @@ def parse_budget(text: str) -> dict:
 
 def parse_models(text: str) -> list[str]:
     names = [n.strip() for n in text.split(",") if n.strip()]
-    bad = [n for n in names if n not in KINDS]
+    kinds = model_kinds()
+    bad = [n for n in names if n not in kinds]
     if not names or bad or len(set(names)) != len(names):
-        raise ValueError(f"--models {text!r} is not valid; give distinct names from {', '.join(KINDS)}, "
+        raise ValueError(f"--models {text!r} is not valid; give distinct names from {', '.join(kinds)}, "
                          "comma-separated")
     return names
 
@@ -48,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="vlae-compare", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--preset", default=presets.DEFAULT_PRESET, help=f"one of: {', '.join(presets.names())}")
-    p.add_argument("--models", default="vlae,hvae,vae", help=f"comma-separated from: {', '.join(KINDS)}")
+    p.add_argument("--models", default="vlae,hvae,vae", help=f"comma-separated from: {', '.join(model_kinds())}")
     p.add_argument("--budget", default="4000", help="per model: optimiser steps (4000) or epochs (3epochs)")
     p.add_argument("--out", default="runs/compare", help="folder for the runs and the comparison report")
     p.add_argument("--dataset", choices=DATASETS, help="override the preset's dataset")
@@ -60,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--iw-samples", type=int, default=100, help="importance samples of the IWAE bound (0 skips)")
     p.add_argument("--iw-examples", type=int, default=500, help="images the IWAE bound is averaged over")
     p.add_argument("--max-examples", type=int, help="evaluate on the first N images of the test split")
+    p.add_argument("--quiet", action="store_true", help="no progress lines, only the report")
     return p
 
 
@@ -89,19 +97,29 @@ def main_args(argv=None) -> int:
     from vlae_tf.training.keras_fit import run_fit
 
     out = pathlib.Path(args.out)
-    options = EvalOptions(max_examples=args.max_examples, iw_samples=args.iw_samples, iw_examples=args.iw_examples)
+    options = EvalOptions(max_examples=args.max_examples, iw_samples=args.iw_samples, iw_examples=args.iw_examples,
+                          progress=not args.quiet)
+    # Keras' step bar on a terminal; in a log file one line per epoch (its bar would write escape codes).
+    fit_verbose = 0 if args.quiet else (1 if sys.stdout.isatty() else 2)
+
+    def say(text):  # progress on stderr: stdout holds the report
+        if not args.quiet:
+            print(text, file=sys.stderr, flush=True)
+
     results, extra, grids = {}, {}, {}
-    for kind in names:
+    for index, kind in enumerate(names, start=1):
         config, run = model_config(args, kind), out / kind
+        tag = f"[{index}/{len(names)}] {kind}"  # which model of how many, on every progress line
         if args.retrain or not (run / layout.MODEL_FILE).exists():
-            print(f"== training {kind} for {args.budget} into {run}", flush=True)
+            unit, amount = next(iter(budget.items()))
+            say(f"{tag}: training {amount} {unit} into {run}")
             start = time.time()
-            run_fit(config, str(run), epochs=budget.get("epochs"), steps=budget.get("steps"), verbose=2)
+            run_fit(config, str(run), epochs=budget.get("epochs"), steps=budget.get("steps"), verbose=fit_verbose)
             (run / "train_time.json").write_text(json.dumps({"train_seconds": time.time() - start, **budget}))
         timing = run / "train_time.json"
         extra[kind] = json.loads(timing.read_text()) if timing.exists() else {}
         extra[kind]["train_steps"] = extra[kind].get("steps")
-        print(f"== evaluating {kind}", flush=True)
+        say(f"{tag}: evaluating {run}")
         model = layout.load_model(run)
         grids[kind] = figures.traversal_grids(model)
         results[kind] = report.evaluate_run(run, options, model=model, grids=grids[kind])
