@@ -9,7 +9,7 @@ import tensorflow as tf
 
 from tests.models.harness import run_model_test
 from tests.tiny_configs import tiny_config, tiny_images
-from vlae_tf import losses, presets, progressive
+from vlae_tf import export, losses, presets, progressive
 from vlae_tf.config import ModelConfig
 from vlae_tf.models import VLAE
 from vlae_tf.training import Trainer
@@ -142,6 +142,8 @@ def test_fit_across_a_phase_boundary_saves_and_reloads_its_fades(tmp_path):
     codes, x = _codes(), tiny_images(4, seed=2)
     np.testing.assert_array_equal(reloaded.decode(codes).numpy(), model.decode(codes).numpy())
     np.testing.assert_array_equal(reloaded.reconstruct(x).numpy(), model.reconstruct(x).numpy())
+    # The SavedModel export rebuilds the model from its config and copies every weight, the step included.
+    np.testing.assert_array_equal(export.float32_copy(model).decode(codes).numpy(), model.decode(codes).numpy())
 
 
 def _in_memory(x, batch):
