@@ -5,6 +5,10 @@ sigma_l(h_l))`` and the prior ``p(z_l) = N(0, I)``. Top-down: ``g_L = u_L(z_L)``
 ``g_l = u_l(combine(g_{l+1}, v_l(z_l)))`` and ``p(x | z) = likelihood(r(g_1))``. Rungs 1..L-1 are
 convolutional (each halves the resolution), rung L is fully connected, so deeper rungs sit behind more
 layers and are pushed towards more abstract factors.
+
+Option: pro-VLAE progressive training (``model.progressive_steps``; ``vlae_tf.progressive``): rungs join top
+first with faded-in injections; the model keeps its last trained step so decoding uses the fades it was
+trained with.
 """
 
 from __future__ import annotations
