@@ -25,7 +25,7 @@ import numpy as np
 
 from vlae_tf import data
 
-CLASSIFIER_VERSION = 2  # bump when the architecture or training changes: old cache entries stop matching
+CLASSIFIER_VERSION = 3  # bump when the architecture or training changes: old cache entries stop matching
 CACHE_ENV = "VLAE_TF_CACHE"
 
 
@@ -33,9 +33,9 @@ CACHE_ENV = "VLAE_TF_CACHE"
 class ClassifierOptions:
     """How the classifier is fitted; every field is part of the cache key."""
 
-    # shapes, 20k images, test accuracy shape / rotation / scale (colours and position ~1.0): 0.84 / 0.49 / 0.90
-    # after 10 epochs, still rising (~6 min on a loaded 2-core CPU, once per data set: then cached)
-    epochs: int = 10
+    # shapes, 20k images: test accuracy shape 0.996, rotation 0.94, scale 0.998, colours and position 1.0
+    # after 8 epochs (~5 min on a loaded 2-core CPU, once per data set: then cached)
+    epochs: int = 8
     max_train: int = 20000  # training images read (the first ones of the train split)
     batch_size: int = 128
     width: int = 32  # filters of the first convolution (doubled in the next ones)
@@ -57,13 +57,16 @@ def cache_key(description: dict) -> str:
 def build_model(image_shape, head_sizes, width: int = 32) -> keras.Model:
     """Convolutions -> dense -> one softmax head per factor (outputs in ``head_sizes`` order).
 
-    The first convolution keeps full resolution: on shapes, starting with a stride-2 one cost 0.1-0.2 of
-    accuracy on shape and rotation at equal epochs (small shapes turned by 15 degrees differ in few pixels).
+    Measured on shapes (test accuracy after 8 epochs, shape / rotation): starting with a stride-2
+    convolution 0.64 / 0.33; keeping full resolution first 0.78 / 0.42; adding batch normalisation
+    0.996 / 0.94 (small shapes turned by 15 degrees differ in few pixels). BatchNorm momentum 0.9: its
+    inference statistics settle within a few hundred steps, so even the tests' tiny fits are reliable.
     """
     inputs = keras.Input(tuple(image_shape))
     h = inputs
     for filters, stride in ((width, 1), (width, 2), (2 * width, 2), (2 * width, 2)):
-        h = keras.layers.Conv2D(filters, 3, strides=stride, padding="same", activation="relu")(h)
+        h = keras.layers.Conv2D(filters, 3, strides=stride, padding="same", use_bias=False)(h)
+        h = keras.layers.Activation("relu")(keras.layers.BatchNormalization(momentum=0.9)(h))
     h = keras.layers.Dense(128, activation="relu")(keras.layers.Flatten()(h))
     outputs = [keras.layers.Dense(int(size), activation="softmax", name=f"head_{k}")(h)
                for k, size in enumerate(head_sizes)]
