@@ -3,6 +3,7 @@
 import os
 import types
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -89,6 +90,7 @@ def test_restore_model_reaches_every_variable_of_a_second_instance(tmp_path):
     # tf.train.Checkpoint(model=vlae) would save only the output layer (rungs live in Python lists), and
     # the second instance's variable paths differ (conv2d -> conv2d_8): restore_model must not care.
     config = tiny_config()
+    keras.utils.set_random_seed(1)
     first = VLAE(config)
     for v in first.trainable_variables:
         v.assign(v + 0.5)
@@ -100,6 +102,7 @@ def test_restore_model_reaches_every_variable_of_a_second_instance(tmp_path):
 
 
 def test_restore_model_refuses_a_checkpoint_of_another_architecture(tmp_path):
+    keras.utils.set_random_seed(2)
     small = VLAE(tiny_config())
     prefix = tf.train.Checkpoint(model=checkpoints.indexed(small.variables)).write(str(tmp_path / "m"))
     with pytest.raises(ValueError, match="another config"):

@@ -10,7 +10,8 @@ import pytest
 
 from scenario import tiny_config
 from vlae_tf import run_dir
-from vlae_tf.training import run_folder
+from vlae_tf.training import run_custom, run_folder
+from vlae_tf.training.keras_fit import run_fit
 from vlae_tf.training.run_folder import RunFolderError
 
 
@@ -21,6 +22,14 @@ def test_a_held_folder_is_refused_naming_the_holder_and_released_after(tmp_path)
                 pass
     with run_folder.locked(tmp_path):  # released: the next run takes it
         pass
+
+
+@pytest.mark.parametrize("run", [run_fit, run_custom], ids=["fit", "custom"])
+def test_both_loops_refuse_a_held_folder_before_building_anything(tmp_path, run):
+    with run_folder.locked(tmp_path):
+        with pytest.raises(RunFolderError, match="in use by another run"):
+            run(tiny_config(), tmp_path, steps=1, verbose=0)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [run_folder.LOCK_FILE]
 
 
 def test_a_lock_left_by_a_killed_process_does_not_block(tmp_path):
