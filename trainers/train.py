@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from trainers.common import import_tensorflow, run_cli
+from .common import import_tensorflow, run_cli
 
 # Spelled out here rather than imported: importing vlae_tf imports TensorFlow (seconds), and --help and
 # argument errors should answer at once. tests/trainers/test_train_cli.py checks them against the library.
@@ -95,7 +95,7 @@ def main_args(argv=None) -> int:
     if metrics is not None:  # non-chief multi-worker processes report nothing
         print("\n".join(summary_lines(args.out, metrics, config.model.num_rungs)))
     if args.demo:
-        from trainers import demo_report
+        from . import demo_report
 
         demo_report.print_report(config, args.out)
     return 0
