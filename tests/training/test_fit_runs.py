@@ -93,3 +93,5 @@ def test_fit_clips_like_the_custom_loop_and_builds_under_the_strategy():
     model, optimizer = keras_fit.build(config, strategy)
     assert model.optimizer is optimizer and optimizer.global_clipnorm == 1.5
     assert model.distribute_strategy is strategy
+    model.compile()  # the model's own default optimizer clips the same way
+    assert model.optimizer.global_clipnorm == 1.5
