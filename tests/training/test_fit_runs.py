@@ -53,6 +53,8 @@ def test_fit_resumes_a_finished_run_and_never_overwrites_it_silently(tmp_path, c
     assert int(model.optimizer.iterations.numpy()) == 9
     assert float(model.optimizer.learning_rate.numpy()) == pytest.approx(5e-3)
     assert run_dir.load_config(tmp_path).train.learning_rate == 5e-3
+    run_custom(faster, tmp_path, steps=10, verbose=0)  # one checkpoint format: the other loop continues it
+    assert tf.train.latest_checkpoint(str(tmp_path / "checkpoints")).endswith("ckpt-10")
 
 
 def test_fit_and_the_custom_loop_write_the_same_scalars_on_the_step_axis(tmp_path):
