@@ -23,7 +23,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="importance samples K of the IWAE bound; 0 skips it (K=1000 fits, it is slower)")
     p.add_argument("--iw-examples", type=int, default=500, help="images the IWAE bound is averaged over")
     p.add_argument("--probe-train-examples", type=int, default=10000,
-                   help="training images whose codes fit the label probes (labelled data only)")
+                   help="training images whose codes fit the label probes (labelled data only); with "
+                        "--split train the probes fit these from 80%% of the evaluated images and are scored "
+                        "on the other 20%%, never on images they were fitted on")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--quiet", action="store_true", help="no progress lines, only the report")
     return p
