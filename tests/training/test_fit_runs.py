@@ -20,7 +20,8 @@ SMALL = {"data.batch_size": 16, "data.num_train": 64, "data.num_test": 32, "trai
 def _scalars(directory):
     acc = event_accumulator.EventAccumulator(str(directory), size_guidance={event_accumulator.TENSORS: 0})
     acc.Reload()
-    return {tag: [e.step for e in acc.Tensors(tag)] for tag in acc.Tags()["tensors"]}
+    return {tag: [(e.step, float(tf.make_ndarray(e.tensor_proto))) for e in acc.Tensors(tag)]
+            for tag in acc.Tags()["tensors"]}
 
 
 def _weights(model):
@@ -66,7 +67,12 @@ def test_fit_and_the_custom_loop_write_the_same_scalars_on_the_step_axis(tmp_pat
                 "skipped_steps"}
     assert expected <= set(fit) and expected <= set(custom), (set(fit), set(custom))
     for tag in expected:
-        assert fit[tag] == custom[tag] == [2, 4, 6], (tag, fit[tag], custom[tag])
+        assert [s for s, _ in fit[tag]] == [s for s, _ in custom[tag]] == [2, 4, 6], (tag, fit[tag], custom[tag])
+    # Same seed, data and weights (test_trainer.py): the same interval means through the first epoch (steps
+    # 1-4; they agree within rel 1e-5, the last digits of float32 sums). After it fit's validation pass draws from the model's noise generator, so
+    # step 6 sees other posterior samples: not compared.
+    for tag in ("loss", "kl/rung_1", "kl_weight"):
+        assert [v for _, v in fit[tag][:2]] == pytest.approx([v for _, v in custom[tag][:2]], rel=1e-5), tag
 
 
 def test_a_diverging_fit_stops_with_finite_weights_and_no_model_file(tmp_path, monkeypatch):

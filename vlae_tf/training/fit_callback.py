@@ -51,10 +51,18 @@ class RunCallback(keras.callbacks.Callback):
         """[2, terms]: the trackers' totals and counts since the epoch began."""
         return np.array([[_read(m.total) for m in self.model.metrics], [_read(m.count) for m in self.model.metrics]])
 
+    def _accumulate(self) -> None:
+        """Adds the trackers' growth since the last read to the interval's sums ; call it before fit's validation pass
+        resets them at the end of an epoch."""
+        state = self._tracker_state()
+        delta, self._seen = state - self._seen, state
+        self._sums, self._counts = self._sums + delta[0], self._counts + delta[1]
+
     def on_train_begin(self, logs=None):
         if self._sums is None:
             self._sums = self._counts = np.zeros(len(self.model.metrics))
         self._first = True  # the first step of a fit call traces the step function: not timed
+        self._iterations = _read(self.model.optimizer.iterations)
 
     def on_epoch_begin(self, epoch, logs=None):
         self._seen = np.zeros((2, len(self.model.metrics)))  # fit resets the trackers as each epoch begins
@@ -65,12 +73,10 @@ class RunCallback(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
         logs = logs or {}
         seconds = time.perf_counter() - self._started
-        state = self._tracker_state()
-        delta, self._seen = state - self._seen, state
-        self._sums, self._counts = self._sums + delta[0], self._counts + delta[1]
         self.step += 1
-        applied = delta[1][0] > 0  # a skipped step adds nothing to the trackers
-        self.skipped += not applied
+        iterations = _read(self.model.optimizer.iterations)  # a skipped step leaves it where it was
+        self.skipped += int(iterations == self._iterations)
+        self._iterations = iterations
         self._kl_weight = float(logs.get("kl_weight", np.nan))
         if not self._first:
             self._seconds, self._timed = self._seconds + seconds, self._timed + 1
@@ -85,6 +91,8 @@ class RunCallback(keras.callbacks.Callback):
                 " Lower train.learning_rate, set train.clip_norm or check the data for NaNs")
         if self.step % cfg.checkpoint_every == 0 and self.streak == 0:
             self.save()
+        if self.step % cfg.summary_every == 0 or batch + 1 == self.params.get("steps"):
+            self._accumulate()  # at the last batch: before fit's validation pass resets the trackers
         if self.step % cfg.summary_every == 0:
             self.write_scalars()
         if self.step % cfg.image_every == 0:
