@@ -69,8 +69,8 @@ def test_fit_and_the_custom_loop_write_the_same_scalars_on_the_step_axis(tmp_pat
     for tag in expected:
         assert [s for s, _ in fit[tag]] == [s for s, _ in custom[tag]] == [2, 4, 6], (tag, fit[tag], custom[tag])
     # Same seed, data and weights (test_trainer.py): the same interval means through the first epoch (steps
-    # 1-4; they agree within rel 1e-5, the last digits of float32 sums). After it fit's validation pass draws from the model's noise generator, so
-    # step 6 sees other posterior samples: not compared.
+    # 1-4; they agree within rel 1e-5, float32 sums in another order). After it, fit's validation pass draws
+    # from the model's noise generator, so step 6 sees other posterior samples: not compared.
     for tag in ("loss", "kl/rung_1", "kl_weight"):
         assert [v for _, v in fit[tag][:2]] == pytest.approx([v for _, v in custom[tag][:2]], rel=1e-5), tag
 
