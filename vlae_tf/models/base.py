@@ -113,9 +113,11 @@ class LatentVariableModel(keras.Model):
         return cls(**config)
 
     def compile(self, optimizer=None, **kwargs):
-        """Adam at the config's learning rate unless an optimizer is given."""
+        """Adam at the config's learning rate (clipped to ``train.clip_norm``, as in both training loops) unless
+        an optimizer is given."""
         if optimizer is None:
-            optimizer = keras.optimizers.Adam(self.config.train.learning_rate)
+            optimizer = keras.optimizers.Adam(self.config.train.learning_rate,
+                                              global_clipnorm=self.config.train.clip_norm)
         super().compile(optimizer=optimizer, **kwargs)
 
     def compile_from_config(self, config):
