@@ -14,7 +14,7 @@ from scipy import stats
 
 from vlae_tf.evaluation import bounds
 
-from .tolerances import Z
+from tests.tolerances import Z
 
 DX, DZ, NOISE_SD, BATCH = 5, 2, 0.5, 6
 

@@ -7,7 +7,7 @@ import pytest
 
 from vlae_tf.evaluation import information
 
-from .tolerances import independent_mi_bound
+from tests.tolerances import independent_mi_bound
 
 
 def _balanced(values, repeats):

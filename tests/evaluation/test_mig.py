@@ -7,7 +7,7 @@ import pytest
 from vlae_tf.evaluation.information import factor_entropies
 from vlae_tf.evaluation.mig import mig, mig_sup
 
-from .tolerances import independent_mi_bound
+from tests.tolerances import independent_mi_bound
 
 N = 5000
 SIZES = np.array([4, 6, 10])

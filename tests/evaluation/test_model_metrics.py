@@ -9,7 +9,7 @@ from vlae_tf import visualize
 from vlae_tf.evaluation import bounds, model_metrics
 from vlae_tf.models import HVAE, VAE, VLAE
 
-from .tolerances import Z, mean_and_standard_error
+from tests.tolerances import Z, mean_and_standard_error
 
 CLASSES = {"vlae": VLAE, "hvae": HVAE, "vae": VAE}
 # Unit roundoff of float32: a sum of D float32 terms is exact to D * U * sum|terms| (Higham, Accuracy and

@@ -8,7 +8,7 @@ from vlae_tf import presets, run_dir
 from vlae_tf.evaluation import probes
 from vlae_tf.evaluation.evaluate_run import EvalOptions, evaluate_model
 
-from .tolerances import binomial_bound
+from tests.tolerances import binomial_bound
 
 # Blob centres lie 5 sqrt(2) = 7.1 apart, 0.3 spread: a point crosses half way at 11.8 sd (P ~ 1e-32), so
 # the Bayes error is 0 and a working probe scores exactly 1.
