@@ -7,6 +7,7 @@ the one nearest the pixels. Bad values raise ``ValueError`` naming the field and
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Mapping
@@ -265,8 +266,6 @@ def _replace(obj, values: Mapping):
 
 def parse_override(text: str) -> tuple[str, Any]:
     """Parse a CLI override ``section.field=value``; the value is read as a Python literal when it is one."""
-    import ast
-
     key, sep, raw = text.partition("=")
     if not sep:
         raise ValueError(f"override {text!r} must look like section.field=value, e.g. model.beta=2.0")

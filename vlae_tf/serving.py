@@ -19,14 +19,15 @@ REST forms (https://www.tensorflow.org/tfx/serving/api_rest):
 from __future__ import annotations
 
 import json
-import types
 import urllib.error
 import urllib.request
 from typing import Any, Mapping
 
 import numpy as np
+import tensorflow as tf
 
-from vlae_tf.export.signatures import INPUT_DTYPES, OUTPUTS
+from vlae_tf.export.predict_requests import as_inputs, grpc_request, serving_apis
+from vlae_tf.export.signatures import OUTPUTS
 
 REST_PORT = 8501
 GRPC_PORT = 8500
@@ -40,15 +41,6 @@ class ServingError(RuntimeError):
     def __init__(self, message: str, status: Any = None):
         super().__init__(f"{status}: {message}" if status is not None else message)
         self.status = status
-
-
-def as_inputs(inputs: Mapping[str, Any]) -> dict[str, np.ndarray]:
-    """Arrays in the dtypes the vlae_tf signatures take; inputs of other names keep their own dtype."""
-    out = {}
-    for name, value in inputs.items():
-        dtype = "float32" if name.startswith("z_") else INPUT_DTYPES.get(name)
-        out[name] = np.asarray(value, dtype=dtype)
-    return out
 
 
 def output_name(signature: str) -> str:
@@ -128,32 +120,14 @@ def predict_rest(address: str, model: str, inputs: Mapping[str, Any], signature:
 
 
 # -- gRPC -------------------------------------------------------------------------------------------
-def grpc_request(model: str, inputs: Mapping[str, Any], signature: str = "serving_default",
-                 version: int | None = None):
-    """A ``tensorflow_serving.apis.predict_pb2.PredictRequest`` for ``signature`` of ``model``."""
-    import tensorflow as tf
-
-    predict_pb2 = serving_apis().predict_pb2
-    request = predict_pb2.PredictRequest()
-    request.model_spec.name = model
-    request.model_spec.signature_name = signature
-    if version is not None:
-        request.model_spec.version.value = int(version)
-    for name, array in as_inputs(inputs).items():
-        request.inputs[name].CopyFrom(tf.make_tensor_proto(array))
-    return request
-
-
 def parse_grpc_response(response) -> dict[str, np.ndarray]:
     """``{output name: array}`` from a ``PredictResponse``."""
-    import tensorflow as tf
-
     return {name: tf.make_ndarray(proto) for name, proto in response.outputs.items()}
 
 
 def predict_grpc(address: str, request, timeout: float = 30.0) -> dict[str, np.ndarray]:
     """Sends a ``PredictRequest`` to TF Serving's gRPC API at ``address`` (``host:port``)."""
-    import grpc
+    import grpc  # optional (the 'serving' extra), needed only to send gRPC requests
 
     apis = serving_apis()
     with grpc.insecure_channel(address, options=_GRPC_OPTIONS) as channel:
@@ -162,18 +136,6 @@ def predict_grpc(address: str, request, timeout: float = 30.0) -> dict[str, np.n
             return parse_grpc_response(stub.Predict(request, timeout=timeout))
         except grpc.RpcError as err:
             raise ServingError(err.details(), err.code().name) from None
-
-
-def serving_apis():
-    """The ``tensorflow_serving.apis`` modules used here, or an ImportError saying what to install."""
-    try:
-        from tensorflow_serving.apis import predict_pb2, prediction_log_pb2, prediction_service_pb2_grpc
-    except ImportError as err:
-        raise ImportError("gRPC requests and warm-up files need tensorflow-serving-api: "
-                          "pip install 'vlae_tf[serving]'") from err
-
-    return types.SimpleNamespace(predict_pb2=predict_pb2, prediction_log_pb2=prediction_log_pb2,
-                                 prediction_service_pb2_grpc=prediction_service_pb2_grpc)
 
 
 def _array(value) -> np.ndarray:

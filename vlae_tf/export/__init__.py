@@ -23,6 +23,7 @@ import keras
 
 from vlae_tf.export import layout
 from vlae_tf.export.model_config import models_config
+from vlae_tf.export.predict_requests import serving_apis
 from vlae_tf.export.signatures import NAMES, OUTPUTS, Signatures, input_dtype, row_codes
 from vlae_tf.export.layout import next_version, versions
 from vlae_tf.export.warmup import ASSETS_EXTRA, WARMUP_FILE, read_warmup, warmup_inputs, write_warmup
@@ -53,9 +54,7 @@ def save(model, base_dir, version: int | None = None, *, max_samples: int = DEFA
         raise TypeError(f"vlae_tf.export.save takes a vlae_tf model (VLAE, HVAE or VAE), not {type(model).__name__}")
     base_dir = os.fspath(base_dir)
     if warmup:
-        from vlae_tf import serving
-
-        serving.serving_apis()  # tensorflow-serving-api writes the warm-up records: fail before exporting
+        serving_apis()  # tensorflow-serving-api writes the warm-up records: fail before exporting
     model_name = os.path.basename(os.path.normpath(base_dir))
     stage("rebuilding the model in float32 with its trained weights")
     serving_model = float32_copy(model)

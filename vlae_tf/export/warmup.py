@@ -12,6 +12,8 @@ import os
 import numpy as np
 import tensorflow as tf
 
+from vlae_tf.export.predict_requests import grpc_request, serving_apis
+
 ASSETS_EXTRA = "assets.extra"
 WARMUP_FILE = "tf_serving_warmup_requests"
 
@@ -29,25 +31,21 @@ def warmup_inputs(image_shape, latent_dims) -> dict[str, dict[str, np.ndarray]]:
 
 def write_warmup(saved_model_dir, model_name: str, requests: dict[str, dict]) -> str:
     """Writes ``requests`` (``{signature: inputs}``) as PredictionLog records; returns the file's path."""
-    from vlae_tf import serving  # not at the top: vlae_tf.serving imports this package
-
-    prediction_log_pb2 = serving.serving_apis().prediction_log_pb2
+    prediction_log_pb2 = serving_apis().prediction_log_pb2
     folder = os.path.join(saved_model_dir, ASSETS_EXTRA)
     os.makedirs(folder, exist_ok=True)
     path = os.path.join(folder, WARMUP_FILE)
     with tf.io.TFRecordWriter(path) as writer:
         for signature, inputs in requests.items():
             log = prediction_log_pb2.PredictionLog()
-            log.predict_log.request.CopyFrom(serving.grpc_request(model_name, inputs, signature))
+            log.predict_log.request.CopyFrom(grpc_request(model_name, inputs, signature))
             writer.write(log.SerializeToString())
     return path
 
 
 def read_warmup(saved_model_dir) -> list[tuple[str, dict[str, np.ndarray]]]:
     """``[(signature, inputs)]`` from a version folder's warm-up file, in file order."""
-    from vlae_tf import serving
-
-    prediction_log_pb2 = serving.serving_apis().prediction_log_pb2
+    prediction_log_pb2 = serving_apis().prediction_log_pb2
     path = os.path.join(saved_model_dir, ASSETS_EXTRA, WARMUP_FILE)
     requests = []
     for record in tf.data.TFRecordDataset(path).as_numpy_iterator():
