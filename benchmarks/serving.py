@@ -29,7 +29,8 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from benchmarks import workload  # noqa: E402
-from vlae_tf import export, presets, run_dir  # noqa: E402
+from vlae_tf import export, presets  # noqa: E402
+from vlae_tf.io import run_model  # noqa: E402
 
 
 def session_runner(path):
@@ -121,7 +122,7 @@ def main(argv=None):
     args = p.parse_args(argv)
     if args.run:
         result = {"model": args.run, "batch_size": args.batch_size,
-                  **measure(run_dir.load_model(args.run), args.rounds, args.calls, args.seconds, args.batch_size)}
+                  **measure(run_model.load_model(args.run), args.rounds, args.calls, args.seconds, args.batch_size)}
     else:
         result = measure_preset(args.preset, args.rounds, args.calls, args.seconds, args.batch_size)
     result.update(cpu_count=os.cpu_count(), tensorflow=tf.__version__)

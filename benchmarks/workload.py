@@ -15,7 +15,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from vlae_tf import run_dir  # noqa: E402
+from vlae_tf.io import run_model  # noqa: E402
 from vlae_tf.training import precision as mixed  # noqa: E402
 
 # The dtype a precision's matrix multiplies run in: the rate the training step is compared against.
@@ -26,7 +26,7 @@ def build_model(config, precision: str = "float32"):
     """The model of ``config`` (seeded with ``train.seed``), its layers created under ``precision``."""
     keras.utils.set_random_seed(config.train.seed)
     with mixed.policy_scope(precision):
-        return run_dir.build_model(config)
+        return run_model.build_model(config)
 
 
 def resolve_jit(jit: str | bool) -> bool:

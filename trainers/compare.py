@@ -15,6 +15,7 @@ import argparse
 import json
 import pathlib
 import re
+import shutil
 import sys
 import time
 
@@ -63,7 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, help="data and training seed, the same for every model")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.FIELD=VALUE",
                    help="override a config field for every model (repeatable)")
-    p.add_argument("--retrain", action="store_true", help="train again even where a model.keras exists")
+    p.add_argument("--retrain", action="store_true",
+                   help="delete each model's run folder under --out (<out>/<model>) and train it again")
     p.add_argument("--iw-samples", type=int, default=100, help="importance samples of the IWAE bound (0 skips)")
     p.add_argument("--iw-examples", type=int, default=500, help="images the IWAE bound is averaged over")
     p.add_argument("--max-examples", type=int, help="evaluate on the first N images of the test split")
@@ -91,9 +93,10 @@ def model_config(args, kind: str):
 def main_args(argv=None) -> int:
     args = build_parser().parse_args(argv)
     names, budget = parse_models(args.models), parse_budget(args.budget)
-    from vlae_tf import run_dir as layout
+    from vlae_tf import run_dir
     from vlae_tf.evaluation import comparison, figures, report
     from vlae_tf.evaluation.evaluate_run import EvalOptions
+    from vlae_tf.io.run_model import load_model
     from vlae_tf.training.keras_fit import run_fit
 
     out = pathlib.Path(args.out)
@@ -110,7 +113,11 @@ def main_args(argv=None) -> int:
     for index, kind in enumerate(names, start=1):
         config, run = model_config(args, kind), out / kind
         tag = f"[{index}/{len(names)}] {kind}"  # which model of how many, on every progress line
-        if args.retrain or not (run / layout.MODEL_FILE).exists():
+        if args.retrain and (run / run_dir.CONFIG_FILE).exists():
+            # run_fit would resume the finished run (and train nothing); only this --out folder's run is removed
+            say(f"{tag}: --retrain removes {run}")
+            shutil.rmtree(run)
+        if args.retrain or not (run / run_dir.MODEL_FILE).exists():
             unit, amount = next(iter(budget.items()))
             say(f"{tag}: training {amount} {unit} into {run}")
             start = time.time()
@@ -120,9 +127,9 @@ def main_args(argv=None) -> int:
         extra[kind] = json.loads(timing.read_text()) if timing.exists() else {}
         extra[kind]["train_steps"] = extra[kind].get("steps")
         say(f"{tag}: evaluating {run}")
-        model = layout.load_model(run)
+        model = load_model(run)
         grids[kind] = figures.traversal_grids(model)
-        results[kind] = report.evaluate_run(run, options, model=model, grids=grids[kind])
+        results[kind] = report.evaluate_run_folder(run, options, model=model, grids=grids[kind])
     text = comparison.markdown(results, f"{', '.join(names)} on {args.preset}, budget {args.budget} per model", extra)
     (out / "comparison.md").write_text(text)
     (out / "comparison.json").write_text(json.dumps({"models": names, "results": results, "training": extra,

@@ -39,7 +39,7 @@ def main_args(argv=None) -> int:
     options = EvalOptions(split=args.split, max_examples=args.max_examples, iw_samples=args.iw_samples,
                           iw_examples=args.iw_examples, probe_train_examples=args.probe_train_examples,
                           seed=args.seed, progress=not args.quiet)
-    result = report.evaluate_run(args.run, options, args.checkpoint)
+    result = report.evaluate_run_folder(args.run, options, args.checkpoint)
     print(report.markdown(result))
     print(f"wrote {args.run}/{report.EVAL_JSON}, {args.run}/{report.EVAL_MD} and {args.run}/{report.FIGURE_DIR}/*.png")
     return 0

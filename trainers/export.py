@@ -40,9 +40,10 @@ def main_args(argv=None) -> int:
         raise ValueError(f"--name {args.name!r} must be a plain folder name such as vlae_mnist")
     if not os.path.isdir(args.run):
         raise FileNotFoundError(f"run folder {args.run} not found")
-    from vlae_tf import export, run_dir
+    from vlae_tf import export
+    from vlae_tf.io import run_model
 
-    model = run_dir.load_model(args.run, args.checkpoint)
+    model = run_model.load_model(args.run, args.checkpoint)
     path = export.save(model, os.path.join(args.base_dir, args.name), args.version, max_samples=args.max_samples,
                        traverse_rows=args.traverse_rows, warmup=args.warmup)
     print(path)

@@ -12,7 +12,8 @@ import keras
 import numpy as np
 import pytest
 
-from vlae_tf import presets, run_dir
+from vlae_tf import presets
+from vlae_tf.io import run_model
 from vlae_tf.data.shapes import FACTOR_NAMES
 from vlae_tf.evaluation import factor_classifier, fidelity, report
 from vlae_tf.evaluation.evaluate_run import EvalOptions, evaluate_model
@@ -158,7 +159,7 @@ def test_evaluate_model_adds_fidelity_and_named_estimators():
     config = presets.get("shapes", **{"model.image_shape": (16, 16, 3), "model.conv_channels": (4, 8),
                                       "model.dense_units": 16, "data.num_train": 64, "data.num_test": 48})
     keras.utils.set_random_seed(0)
-    model = run_dir.build_model(config)
+    model = run_model.build_model(config)
     options = EvalOptions(iw_samples=0, sampled_mi_draws=300, specificity_bases=16, specificity_draws=1)
     result = evaluate_model(model, config, options)
     assert set(result["fidelity"]) == set(result["factor_names"]) == set(FACTOR_NAMES)

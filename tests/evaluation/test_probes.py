@@ -4,7 +4,8 @@ import keras
 import numpy as np
 import pytest
 
-from vlae_tf import presets, run_dir
+from vlae_tf import presets
+from vlae_tf.io import run_model
 from vlae_tf.evaluation import probes
 from vlae_tf.evaluation.evaluate_run import EvalOptions, evaluate_model
 
@@ -90,7 +91,7 @@ def test_vlae_eval_split_train_never_scores_probes_on_rows_they_were_fitted_on(t
     config = presets.get("mnist", **{"data.dataset": "npz", "data.data_dir": data_file, "model.conv_channels": (4, 8),
                                      "model.dense_units": 16})
     keras.utils.set_random_seed(0)
-    model = run_dir.build_model(config)
+    model = run_model.build_model(config)
     options = EvalOptions(split="train", iw_samples=0, fidelity="off", sampled_mi_draws=0, specificity_bases=0)
     result = evaluate_model(model, config, options)
     scored = result["probe_test_examples"]

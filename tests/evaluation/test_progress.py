@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from trainers import compare as compare_cli
-from vlae_tf import presets, run_dir
+from vlae_tf import presets
+from vlae_tf.io import run_model
 from vlae_tf.evaluation import comparison, figures, progress, report
 from vlae_tf.evaluation.evaluate_run import EvalOptions, likelihood_metrics
 from vlae_tf.training import keras_fit
@@ -39,7 +40,7 @@ def test_stages_print_each_stage_and_batch_count_only_when_enabled(capsys):
 def test_the_iwae_pass_reports_every_batch(enabled, capsys):
     config = presets.get("shapes", **TINY)
     keras.utils.set_random_seed(0)
-    model = run_dir.build_model(config)
+    model = run_model.build_model(config)
     images = np.random.default_rng(0).random((150, *config.model.image_shape)).round().astype(np.float32)
     options = EvalOptions(iw_samples=2, iw_examples=150, progress=enabled)
     result = likelihood_metrics(model, images, options, progress.Stages(options.progress))
@@ -59,7 +60,7 @@ def test_vlae_compare_names_each_model_and_its_stage(tmp_path, monkeypatch, caps
     monkeypatch.setattr(figures, "traversal_grids", lambda model: {})
     monkeypatch.setattr(figures, "side_by_side_traversals", lambda grids, path: None)
     monkeypatch.setattr(figures, "kl_bars", lambda kls, path: None)
-    monkeypatch.setattr(report, "evaluate_run", lambda run, options, **kw: {"kl_per_rung": [], "progress": options.progress})
+    monkeypatch.setattr(report, "evaluate_run_folder", lambda run, options, **kw: {"kl_per_rung": [], "progress": options.progress})
     monkeypatch.setattr(comparison, "markdown", lambda results, title, extra: "REPORT\n")
     monkeypatch.setattr(comparison, "claims", lambda results: {})
     argv = ["--preset", "shapes", "--models", "vlae,lvae", "--budget", "7", "--out", str(tmp_path)]

@@ -11,6 +11,7 @@ import pytest
 from trainers import compare as compare_cli
 from trainers import evaluate as evaluate_cli
 from vlae_tf import presets, run_dir
+from vlae_tf.io import run_model
 from vlae_tf.data.shapes import FACTOR_NAMES
 from vlae_tf.evaluation import comparison, report
 from vlae_tf.evaluation.evaluate_run import EvalOptions, evaluate_model
@@ -24,7 +25,7 @@ KEYS = {"model", "dataset", "elbo", "iwae", "kl_per_rung", "active_units_per_run
 
 def seeded_model(config, seed=0):
     keras.utils.set_random_seed(seed)  # module fixtures build before the per-test seeding: seed here
-    return run_dir.build_model(config)
+    return run_model.build_model(config)
 
 
 def make_run(config, out):

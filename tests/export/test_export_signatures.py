@@ -143,10 +143,10 @@ def test_a_mixed_precision_model_exports_as_float32():
 @pytest.mark.slow
 @pytest.mark.parametrize("kind", ["hvae", "vae"])
 def test_the_baselines_export_with_the_same_signatures(kind, tmp_path):
-    from vlae_tf import run_dir
+    from vlae_tf.io import run_model
 
     keras.utils.set_random_seed(3)
-    model = run_dir.build_model(tiny_config(**{"model.kind": kind}))
+    model = run_model.build_model(tiny_config(**{"model.kind": kind}))
     loaded = tf.saved_model.load(export.save(model, tmp_path / kind, warmup=False))
     assert sorted(loaded.signatures) == sorted(export.NAMES)
     images = np.random.default_rng(2).random((2, *IMAGE_SHAPE), dtype=np.float32)

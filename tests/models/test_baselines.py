@@ -11,7 +11,8 @@ import pytest
 import tensorflow as tf
 
 from tests.tiny_configs import tiny_config, tiny_images
-from vlae_tf import distributions, run_dir
+from vlae_tf import distributions
+from vlae_tf.io import run_model
 from vlae_tf.models import HVAE, LVAE, MODEL_CLASSES, VAE, VLAE
 from vlae_tf.training.keras_fit import run_fit
 
@@ -24,9 +25,9 @@ def build(kind, **overrides):
 def test_every_kind_has_a_class():
     assert {cls.kind for cls in MODEL_CLASSES} == {"vlae", "hvae", "lvae", "vae"}
     keras.utils.set_random_seed(0)
-    assert isinstance(run_dir.build_model(tiny_config("hvae")), HVAE)
-    assert isinstance(run_dir.build_model(tiny_config("lvae")), LVAE)
-    assert isinstance(run_dir.build_model(tiny_config("vae")), VAE)
+    assert isinstance(run_model.build_model(tiny_config("hvae")), HVAE)
+    assert isinstance(run_model.build_model(tiny_config("lvae")), LVAE)
+    assert isinstance(run_model.build_model(tiny_config("vae")), VAE)
 
 
 @pytest.mark.parametrize("cls", [HVAE, LVAE, VAE])
@@ -99,5 +100,5 @@ def test_fit_run_writes_a_run_folder_that_reloads(tmp_path, kind):
     metrics = run_fit(config, str(tmp_path), steps=2, verbose=0)
     assert np.isfinite(metrics["elbo"]) and f"kl/rung_{1 if kind == 'vae' else 3}" in metrics
     assert json.loads((tmp_path / "config.json").read_text())["model"]["kind"] == kind
-    loaded = run_dir.load_model(tmp_path)
+    loaded = run_model.load_model(tmp_path)
     assert loaded.kind == kind and not isinstance(loaded, VLAE)

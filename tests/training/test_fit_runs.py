@@ -9,6 +9,7 @@ from tensorboard.backend.event_processing import event_accumulator
 
 from scenario import tiny_config
 from vlae_tf import data, run_dir
+from vlae_tf.io import run_model
 from vlae_tf.training import DivergenceError, keras_fit, run_custom
 from vlae_tf.training.keras_fit import run_fit, segments
 
@@ -91,7 +92,7 @@ def test_a_diverging_fit_stops_with_finite_weights_and_no_model_file(tmp_path, m
         run_fit(config, tmp_path, steps=20, verbose=0)
     assert not (tmp_path / "model.keras").exists()
     assert tf.train.latest_checkpoint(str(tmp_path / "checkpoints")).endswith("ckpt-2")
-    good = run_dir.load_model(tmp_path)  # the last good checkpoint, finite
+    good = run_model.load_model(tmp_path)  # the last good checkpoint, finite
     assert all(np.isfinite(w).all() for w in _weights(good))
 
 

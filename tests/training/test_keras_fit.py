@@ -5,7 +5,8 @@ import json
 import keras
 import pytest
 
-from vlae_tf import data, presets, run_dir
+from vlae_tf import data, presets
+from vlae_tf.io import run_model
 from vlae_tf.training.keras_fit import run_fit, summary_lines
 
 SMALL_SHAPES = {"data.num_train": 3000, "data.num_test": 500, "model.dense_units": 128,
@@ -16,7 +17,7 @@ SMALL_SHAPES = {"data.num_train": 3000, "data.num_test": 500, "model.dense_units
 def test_fit_on_shapes_lowers_validation_loss_and_uses_every_rung(tmp_path):
     config = presets.get("shapes", **SMALL_SHAPES)
     keras.utils.set_random_seed(config.train.seed)  # the initial weights run_fit starts from
-    model = run_dir.build_model(config)
+    model = run_model.build_model(config)
     model.compile()
     _, test = data.load(config)
     before = model.evaluate(test, return_dict=True, verbose=0)
@@ -29,7 +30,7 @@ def test_fit_on_shapes_lowers_validation_loss_and_uses_every_rung(tmp_path):
                  "images/reconstructions.png"):
         assert (tmp_path / "run" / name).exists(), name
     assert list((tmp_path / "run" / "logs" / "train").glob("events.out.tfevents.*"))
-    reloaded = run_dir.load_model(tmp_path / "run")
+    reloaded = run_model.load_model(tmp_path / "run")
     reloaded.compile()
     after = reloaded.evaluate(test.take(2), return_dict=True, verbose=0)
     assert after["recon"] < before["recon"] - 150
@@ -44,13 +45,13 @@ def test_fit_on_real_mnist_through_the_npz_loader(tmp_path, mnist_npz):
                                      "model.conv_channels": (16, 32), "model.dense_units": 128,
                                      "model.warmup_steps": 100.0, "train.learning_rate": 1e-3})
     keras.utils.set_random_seed(config.train.seed)
-    model = run_dir.build_model(config)
+    model = run_model.build_model(config)
     model.compile()
     _, test = data.load(config)
     test = test.take(10)
     before = model.evaluate(test, return_dict=True, verbose=0)
     run_fit(config, tmp_path / "mnist", steps=150, verbose=0)
-    after = run_dir.load_model(tmp_path / "mnist")
+    after = run_model.load_model(tmp_path / "mnist")
     after.compile()
     metrics = after.evaluate(test, return_dict=True, verbose=0)
     # An untrained model pays ~543 nats (784 * log 2) per binarised digit; a short run gets well under 250.

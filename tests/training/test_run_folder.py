@@ -10,6 +10,7 @@ import pytest
 
 from scenario import tiny_config
 from vlae_tf import run_dir
+from vlae_tf.io import atomic, run_model
 from vlae_tf.training import run_custom, run_folder
 from vlae_tf.training.keras_fit import run_fit
 from vlae_tf.training.run_folder import RunFolderError
@@ -108,10 +109,10 @@ def test_load_model_finds_the_fit_checkpoint_of_an_interrupted_run_or_says_what_
     config = tiny_config()
     run_dir.save_config(tmp_path, config)
     with pytest.raises(FileNotFoundError, match="it holds: config.json.*vlae-train --out"):
-        run_dir.load_model(tmp_path)
+        run_model.load_model(tmp_path)
     keras.utils.set_random_seed(3)
-    model = run_dir.build_model(config)
+    model = run_model.build_model(config)
     (tmp_path / "checkpoints").mkdir()
-    run_dir.save_model_atomically(model, tmp_path / "checkpoints" / "model.keras")  # an earlier fit run's
-    loaded = run_dir.load_model(tmp_path)
+    atomic.save_model_atomically(model, tmp_path / "checkpoints" / "model.keras")  # an earlier fit run's
+    loaded = run_model.load_model(tmp_path)
     assert all((a.numpy() == b.numpy()).all() for a, b in zip(model.variables, loaded.variables))

@@ -14,6 +14,7 @@ from tensorboard.backend.event_processing import event_accumulator
 
 from scenario import images, in_memory_dataset_fn, max_diff, tiny_config, weights
 from vlae_tf import run_dir
+from vlae_tf.io import run_model
 from vlae_tf.models import VLAE
 from vlae_tf.training import DivergenceError, Trainer, TrainingInterrupted, run_custom
 
@@ -114,7 +115,7 @@ def test_consecutive_non_finite_losses_stop_the_run_and_keep_the_last_good_check
         trainer.train(8)
     assert trainer.step == 5
     assert tf.train.latest_checkpoint(str(tmp_path / "checkpoints")).endswith("ckpt-2")
-    good = run_dir.load_model(tmp_path, checkpoint=str(tmp_path / "checkpoints" / "ckpt-2"))
+    good = run_model.load_model(tmp_path, checkpoint=str(tmp_path / "checkpoints" / "ckpt-2"))
     assert all(np.isfinite(w).all() for w in weights(good))
     assert max_diff(weights(good), weights(trainer.model)) == 0.0  # nothing after step 2 was applied
 
@@ -179,8 +180,8 @@ def test_run_custom_writes_a_complete_run_folder(tmp_path):
     assert json.loads((tmp_path / "metrics.json").read_text())["elbo"] == pytest.approx(metrics["elbo"])
     for name in ("traversal_rung_1.png", "traversal_rung_3.png", "samples.png", "reconstructions.png"):
         assert (tmp_path / "images" / name).exists(), name
-    final = run_dir.load_model(tmp_path)  # model.keras
-    from_checkpoint = run_dir.load_model(tmp_path, checkpoint=str(tmp_path / "checkpoints" / "ckpt-4"))
+    final = run_model.load_model(tmp_path)  # model.keras
+    from_checkpoint = run_model.load_model(tmp_path, checkpoint=str(tmp_path / "checkpoints" / "ckpt-4"))
     assert max_diff(weights(final), weights(from_checkpoint)) == 0.0
 
 

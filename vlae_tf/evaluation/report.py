@@ -19,9 +19,13 @@ import math
 import pathlib
 
 import numpy as np
-from vlae_tf import run_dir as layout
+
+from vlae_tf import data, run_dir
+from vlae_tf.data.shapes import FACTOR_LEVELS
 from vlae_tf.evaluation import figures
-from vlae_tf.evaluation.evaluate_run import EvalOptions, evaluate_model
+from vlae_tf.evaluation.evaluate_run import EvalOptions, evaluate_model, factor_metrics
+from vlae_tf.evaluation.model_metrics import posterior_codes
+from vlae_tf.io.run_model import load_model
 
 EVAL_JSON = "eval.json"
 EVAL_MD = "eval.md"
@@ -180,11 +184,11 @@ def write_report(result: dict, run, model=None, seed: int = 0, grids=None) -> di
             "figures": write_figures(result, run / FIGURE_DIR, model, seed, grids)}
 
 
-def evaluate_run(run, options: EvalOptions | None = None, checkpoint: str | None = None, model=None,
+def evaluate_run_folder(run, options: EvalOptions | None = None, checkpoint: str | None = None, model=None,
                  grids=None) -> dict:
     """Evaluates the run folder's model (or ``model``, already loaded) and writes the report into the folder."""
-    config = layout.load_config(run)
-    model = model if model is not None else layout.load_model(run, checkpoint)
+    config = run_dir.load_config(run)
+    model = model if model is not None else load_model(run, checkpoint)
     result = evaluate_model(model, config, options)
     result["run"] = str(run)
     write_report(result, run, model, seed=(options or EvalOptions()).seed, grids=grids)
@@ -193,8 +197,6 @@ def evaluate_run(run, options: EvalOptions | None = None, checkpoint: str | None
 
 def factor_rung_summary(result: dict) -> list[str]:
     """``factor  (level)  rung r  [NMI per rung]`` per factor, for a result with ground-truth factors."""
-    from vlae_tf.data.shapes import FACTOR_LEVELS
-
     lines = [f"{result['model']} on {result['dataset']}: the rung (1 = nearest the pixels) that captured each factor"]
     table = result.get("rung_factor_probe_nmi", result["rung_factor_nmi"])
     for k, name in enumerate(result["factor_names"]):
@@ -207,15 +209,11 @@ def factor_rung_summary(result: dict) -> list[str]:
 
 def print_factor_rungs(config, out) -> None:
     """The end of ``make demo``: for each ground-truth factor, the rung that captured it (and the NMI table)."""
-    from vlae_tf.evaluation.evaluate_run import factor_metrics
-    from vlae_tf.evaluation.model_metrics import posterior_codes
-    from vlae_tf import data
-
     images, targets = data.load_arrays(config, "test", binarize=True)
     if "factors" not in targets:
         print(f"{config.data.dataset} has no ground-truth factors: no factor -> rung report")
         return
-    model = layout.load_model(out)
+    model = load_model(out)
     means, _ = posterior_codes(model, images)
     result = {"model": model.kind, "dataset": config.data.dataset}
     result.update(factor_metrics(means, targets["factors"], list(targets["factor_names"])))

@@ -4,10 +4,8 @@ What is saved: every model variable (weights and the noise seed-generator state)
 (slots, iteration count, loss scale), the loop's step and skipped-step counters. The data position is not
 saved: the loop skips ``step`` batches of its deterministic pipeline on resume (see ``trainer.py``).
 
-Variables are saved by their position in ``model.variables`` / ``optimizer.variables``, not through the
-object graph: ``tf.train.Checkpoint(model=keras_model)`` silently misses every layer a Keras 3 model holds
-in a Python list (a VLAE's rungs), and Keras' variable paths carry process-wide counters (``conv2d_8``)
-that differ between two builds of the same model.
+Variables are saved by their position in ``model.variables`` / ``optimizer.variables``
+(``vlae_tf.io.run_model.indexed``, which says why), not through the object graph.
 
 Writes are atomic the way TensorFlow makes them: shards go to a temporary name and the ``checkpoint`` state
 file is replaced atomically after them, so a process killed mid-save leaves the previous state intact. A
@@ -23,27 +21,10 @@ import warnings
 
 import tensorflow as tf
 
+from vlae_tf.io.run_model import indexed, restore_model
 from vlae_tf.training import strategies
 
 PREFIX = "ckpt"
-
-
-def indexed(variables) -> dict:
-    """A checkpointable mapping of variables by position (see the module docstring)."""
-    return {f"v{i:04d}": v for i, v in enumerate(variables)}
-
-
-def restore_model(model, prefix: str) -> str:
-    """Loads the model variables of a custom-loop checkpoint ``prefix`` (e.g. ``.../checkpoints/ckpt-500``)
-    into ``model``, which must have the same configuration. Returns ``prefix``."""
-    stored = {name.split("/")[1]: shape for name, shape in tf.train.list_variables(prefix)
-              if name.startswith("model/")}
-    wanted = {key: list(v.shape) for key, v in indexed(model.variables).items()}
-    if stored != wanted:
-        raise ValueError(f"checkpoint {prefix} does not fit this model ({len(stored)} model variables stored, "
-                         f"{len(wanted)} expected, or shapes differ): was it written with another config?")
-    tf.train.Checkpoint(model=indexed(model.variables)).restore(prefix).expect_partial()
-    return prefix
 
 
 class UnreadableCheckpoints(RuntimeError):

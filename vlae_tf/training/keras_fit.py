@@ -17,23 +17,19 @@ first finishes that epoch with a shorter ``fit`` call.
 
 from __future__ import annotations
 
-import json
 import pathlib
 
 import keras
 import tensorflow as tf
 
-from vlae_tf import callbacks, data, run_dir as layout
+from vlae_tf import data, run_dir
 from vlae_tf.config import ExperimentConfig
-from vlae_tf.training import checkpoints, precision as mixed, run_folder, strategies
+from vlae_tf.io.atomic import save_model_atomically
+from vlae_tf.io.run_model import build_model
+from vlae_tf.training import checkpoints, outputs, precision as mixed, run_folder, strategies
 from vlae_tf.training.fit_callback import RunCallback
 from vlae_tf.training.step import make_fit_train_step
 from vlae_tf.training.summaries import Summaries
-
-
-def check_steps(steps: int | None) -> None:
-    if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int) or steps < 1):
-        raise ValueError(f"steps={steps!r} is not valid; give a positive number of optimizer steps (the run's total)")
 
 
 def steps_per_epoch(config: ExperimentConfig, dataset: tf.data.Dataset) -> int:
@@ -71,19 +67,12 @@ def build(config: ExperimentConfig, strategy: tf.distribute.Strategy):
     """(model, optimizer): built, compiled and the optimizer's slots created inside ``strategy.scope()``."""
     keras.utils.set_random_seed(config.train.seed)  # the custom loop's initial weights for the same seed
     with strategy.scope(), mixed.policy_scope(config.train.precision):
-        model = layout.build_model(config)
+        model = build_model(config)
         optimizer = mixed.build_optimizer(config, config.train.precision)  # clip_norm as in the custom loop
         model.compile(optimizer=optimizer)
         optimizer.build(model.trainable_variables)  # slots must exist before a checkpoint is restored
     model.train_step = make_fit_train_step(model)
     return model, optimizer
-
-
-def finished_metrics(out: pathlib.Path, step: int, target: int) -> dict | None:
-    print(f"{out} already finished at step {step} (target {target}): nothing to train and nothing overwritten; "
-          "raise --steps or --epochs to train on")
-    path = out / "metrics.json"
-    return json.loads(path.read_text()) if path.exists() else None
 
 
 def run_fit(config: ExperimentConfig, out, epochs: int | None = None, steps: int | None = None,
@@ -96,7 +85,7 @@ def run_fit(config: ExperimentConfig, out, epochs: int | None = None, steps: int
     Raises ``DivergenceError`` after ``train.max_nonfinite_steps`` consecutive non-finite steps (nothing is
     saved; the in-memory weights and the newest checkpoint are the last finite ones).
     """
-    check_steps(steps)
+    outputs.check_steps(steps)
     if epochs is not None:
         config = config.replace(**{"train.epochs": epochs})
     strategy = strategies.build_strategy(strategy)
@@ -106,7 +95,7 @@ def run_fit(config: ExperimentConfig, out, epochs: int | None = None, steps: int
     with run_folder.claim(out, config, resume=resume) as out:
         model, optimizer = build(config, strategy)
         counters = {name: tf.Variable(0, dtype=tf.int64, trainable=False) for name in ("step", "skipped")}
-        ckpts = checkpoints.for_training(out / layout.CHECKPOINT_DIR, strategy, config.train.keep_checkpoints,
+        ckpts = checkpoints.for_training(out / run_dir.CHECKPOINT_DIR, strategy, config.train.keep_checkpoints,
                                          model, optimizer, counters)
         restored = ckpts.restore_latest()
         if restored:
@@ -115,9 +104,9 @@ def run_fit(config: ExperimentConfig, out, epochs: int | None = None, steps: int
         train_ds, test_ds = data.build_dataset(config, "train"), data.build_dataset(config, "test")
         per_epoch = steps_per_epoch(config, train_ds)
         target = steps if steps is not None else config.train.epochs * per_epoch
-        if start >= target and (out / layout.MODEL_FILE).exists():
-            return finished_metrics(out, start, target)
-        layout.save_config(out, config)
+        if start >= target and (out / run_dir.MODEL_FILE).exists():
+            return outputs.finished_metrics(out, start, target)
+        run_dir.save_config(out, config)
         if verbose:
             replicas = model.distribute_strategy.num_replicas_in_sync
             print(f"model.fit under {type(model.distribute_strategy).__name__} ({replicas} replica(s))"
@@ -128,19 +117,18 @@ def run_fit(config: ExperimentConfig, out, epochs: int | None = None, steps: int
             counters["skipped"].assign(skipped)
             return ckpts.save(step)
 
-        summaries = Summaries(out / layout.LOG_DIR, image_seed=config.train.seed)
+        summaries = Summaries(out / run_dir.LOG_DIR, image_seed=config.train.seed)
         run = RunCallback(config, start, int(counters["skipped"].numpy()), save, summaries, restored)
-        fit_callbacks = [run, keras.callbacks.TensorBoard(str(out / layout.LOG_DIR))]
+        fit_callbacks = [run, keras.callbacks.TensorBoard(str(out / run_dir.LOG_DIR))]
         repeated = train_ds.repeat()  # deterministic for a fixed data.seed: skipping reaches the resumed position
         for initial_epoch, size, epochs_now, first_step in segments(start, target, per_epoch):
             model.fit(repeated.skip(first_step), initial_epoch=initial_epoch, epochs=initial_epoch + epochs_now,
                       steps_per_epoch=size, validation_data=test_ds, callbacks=fit_callbacks, verbose=verbose,
                       shuffle=False)  # the pipeline shuffles, seeded
         run.finish()
-        layout.save_model_atomically(model, out / layout.MODEL_FILE)
+        save_model_atomically(model, out / run_dir.MODEL_FILE)
         metrics = {k: float(v) for k, v in model.evaluate(test_ds, return_dict=True, verbose=0).items()}
-        callbacks.save_pngs(summaries.grids(model, next(iter(test_ds))[:8]), out / layout.IMAGE_DIR)
-        (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
+        outputs.write_outputs(out, model, metrics, summaries, next(iter(test_ds))[:8])
         summaries.close()
         return metrics
 
@@ -149,17 +137,14 @@ def summary_lines(out, metrics: dict, num_rungs: int) -> list[str]:
     """What a user wants to see at the end of a run: where things are, the ELBO and the KL per rung."""
     out = pathlib.Path(out)
     lines = [f"run folder:      {out}",
-             f"model:           {out / layout.MODEL_FILE}",
-             f"checkpoints:     {out / layout.CHECKPOINT_DIR}",
-             f"tensorboard:     tensorboard --logdir {out / layout.LOG_DIR}",
-             f"images:          {out / layout.IMAGE_DIR} (traversal_rung_*.png, samples.png, reconstructions.png)",
+             f"model:           {out / run_dir.MODEL_FILE}",
+             f"checkpoints:     {out / run_dir.CHECKPOINT_DIR}",
+             f"tensorboard:     tensorboard --logdir {out / run_dir.LOG_DIR}",
+             f"images:          {out / run_dir.IMAGE_DIR} (traversal_rung_*.png and .gif, traversals.png, samples.png, reconstructions.png)",
              f"test ELBO:       {metrics['elbo']:.2f} nats per image",
              f"reconstruction:  {metrics['recon']:.2f}"]
     lines += [f"KL rung {r}:       {metrics[f'kl/rung_{r}']:.3f} nats" for r in range(1, num_rungs + 1)]
     return lines
 
 
-save_model_atomically = layout.save_model_atomically  # where it lived before run_dir had it
-
-__all__ = ["build", "check_steps", "run_fit", "save_model_atomically", "segments", "steps_per_epoch",
-           "summary_lines"]
+__all__ = ["build", "run_fit", "segments", "steps_per_epoch", "summary_lines"]

@@ -4,8 +4,9 @@
                          ``kl/rung_{l}`` (means over the steps since the last write, skipped steps left out),
                          ``kl_weight``, ``learning_rate``, ``loss_scale`` (mixed_float16), ``images_per_second``
                          and ``skipped_steps`` (the run's total)
-    <run>/logs/images/   every ``train.image_every`` steps the grids of ``vlae_tf.visualize.image_grids``:
-                         ``traversal/rung_{l}`` per rung, ``manifold/rung_{l}`` per 2-dim rung, ``samples``
+    <run>/logs/images/   every ``train.image_every`` steps the labelled figures of ``vlae_tf.io.images.model_figures``
+                         (those of the fit loop's ``TraversalImages`` callback): ``traversal/rung_{l}`` per rung,
+                         ``traversals``, ``manifold/rung_{l}`` per 2-dim rung, ``samples``, ``reconstructions``
 
 The two runs sit side by side like the ``train`` and ``images`` runs of ``model.fit`` with the
 ``TraversalImages`` callback, so ``tensorboard --logdir <run>/logs`` shows either loop the same way.
@@ -19,7 +20,7 @@ from typing import Mapping
 import numpy as np
 import tensorflow as tf
 
-from vlae_tf import callbacks, visualize
+from vlae_tf.io.images import model_figures, write_images
 
 SCALAR_RUN = "train"
 IMAGE_RUN = "images"
@@ -48,18 +49,14 @@ class Summaries:
 
     def grids(self, model, reconstruction_images=None) -> dict[str, np.ndarray]:
         """The pictures of ``model`` now, by summary name; ``reconstructions`` too when images are given."""
-        grids = visualize.image_grids(model, seed=self.image_seed)
-        if reconstruction_images is not None:
-            originals = np.asarray(reconstruction_images, np.float32)
-            grids["reconstructions"] = visualize.reconstruction_grid(originals, model.reconstruct(originals))
-        return grids
+        return model_figures(model, reconstruction_images, seed=self.image_seed)
 
     def images(self, model, step: int, reconstruction_images=None) -> dict[str, np.ndarray]:
         """Computes and writes the grids at ``step``; returns them (empty when disabled)."""
         if not self.enabled:
             return {}
         grids = self.grids(model, reconstruction_images)
-        callbacks.write_images(self._images, grids, step)
+        write_images(self._images, grids, step)
         return grids
 
     def close(self) -> None:

@@ -24,8 +24,11 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from vlae_tf import run_dir as layout
+from vlae_tf import data
+from vlae_tf.io.atomic import save_model_atomically
+from vlae_tf.io.run_model import build_model
 from vlae_tf.models.base import as_experiment_config
+from vlae_tf.run_dir import CHECKPOINT_DIR, LOG_DIR, MODEL_FILE, save_config
 from vlae_tf.training import checkpoints, precision as mixed, run_folder, strategies
 from vlae_tf.training.interrupts import DivergenceError, StopRequests, TrainingInterrupted
 from vlae_tf.training.progress import Progress
@@ -99,11 +102,11 @@ class Trainer:
         self._dataset_fn = dataset_fn or self._default_dataset_fn
         keras.utils.set_random_seed(config.train.seed)  # the same initial weights as model.fit with this seed
         with self.strategy.scope(), mixed.policy_scope(self.precision):
-            self.model = layout.build_model(config)
+            self.model = build_model(config)
             self.optimizer = mixed.build_optimizer(config, self.precision, optimizer)
             self.optimizer.build(self.model.trainable_variables)  # slots must exist before the first step
         self._counters = {name: tf.Variable(0, dtype=tf.int64, trainable=False) for name in ("step", "skipped")}
-        self.checkpoints = checkpoints.for_training(self.run_dir / layout.CHECKPOINT_DIR, self.strategy,
+        self.checkpoints = checkpoints.for_training(self.run_dir / CHECKPOINT_DIR, self.strategy,
                                                     config.train.keep_checkpoints, self.model, self.optimizer,
                                                     self._counters)
         self.restored_from = None
@@ -119,7 +122,7 @@ class Trainer:
         self._check_workers_agree(self.step, "step after restoring (is the run folder shared by every worker?)")
         self.last_checkpoint = self.restored_from
         if self.chief:
-            layout.save_config(self.run_dir, config)
+            save_config(self.run_dir, config)
         if self.restored_from and self.verbose and self.chief:
             print(f"resuming from {self.restored_from} at step {self.step}")
         if jit_compile == "auto":
@@ -131,14 +134,12 @@ class Trainer:
         self._iterator = None
         self.target = None  # the step the last train() call aimed at
         self._per_step = self._pipeline_batches = None
-        self.summaries = Summaries(self.run_dir / layout.LOG_DIR, enabled=self.chief, image_seed=config.train.seed)
+        self.summaries = Summaries(self.run_dir / LOG_DIR, enabled=self.chief, image_seed=config.train.seed)
         self.metrics: dict = {}
         self._streak = 0  # consecutive steps with a non-finite loss
 
     # -- input --------------------------------------------------------------------------------------
     def _default_dataset_fn(self, input_context):
-        from vlae_tf import data
-
         return data.build_dataset(self.config, "train", input_context)
 
     def _input_fn(self, start_step: int):
@@ -251,7 +252,7 @@ class Trainer:
         if imaged_at != self.step:
             self.summaries.images(self.model, self.step)
         if self.chief:
-            layout.save_model_atomically(self.model, self.run_dir / layout.MODEL_FILE)
+            save_model_atomically(self.model, self.run_dir / MODEL_FILE)
         return self.metrics
 
     def _save(self) -> str | None:
@@ -279,8 +280,6 @@ class Trainer:
         left as it was, so evaluating does not change the training run.
         """
         if dataset is None:
-            from vlae_tf import data
-
             dataset = data.build_dataset(self.config, split)
         if self._eval_step is None:
             self._eval_step = make_eval_step(self.model, self.optimizer.iterations)

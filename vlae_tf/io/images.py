@@ -1,0 +1,58 @@
+"""The images both training loops log (the fit loop's ``TraversalImages`` callback and the custom loop's
+``Summaries``), and how they are written: TensorBoard image summaries, PNG files and animated GIFs.
+Names such as ``traversal/rung_2`` become TensorBoard tags and, with "/" replaced by "_", file names.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import tensorflow as tf
+
+from vlae_tf import visualize
+from vlae_tf.visualize import animation, figures
+
+
+def write_images(writer: Any, grids: Mapping[str, np.ndarray], step: int) -> None:
+    """Writes each ``[H, W, C]`` image (floats in [0, 1] or uint8) as a TensorBoard image summary named by its
+    key, at ``step``. ``writer`` is a ``tf.summary.create_file_writer`` writer.
+    """
+    with writer.as_default():
+        for name, grid in grids.items():
+            tf.summary.image(name, visualize.to_uint8(grid)[None], step=int(step))
+    writer.flush()
+
+
+def save_pngs(grids: Mapping[str, np.ndarray], png_dir: str | os.PathLike) -> list[str]:
+    """Saves each image as ``<png_dir>/<name with "/" replaced by "_">.png``; returns the paths."""
+    return [visualize.save_png(grid, os.path.join(png_dir, name.replace("/", "_") + ".png"))
+            for name, grid in grids.items()]
+
+
+def save_gifs(animations: Mapping[str, Sequence[np.ndarray]], png_dir: str | os.PathLike,
+              duration_ms: int = 200) -> list[str]:
+    """Saves each list of frames as ``<png_dir>/<name with "/" replaced by "_">.gif``; returns the paths."""
+    return [animation.save_gif(frames, os.path.join(png_dir, name.replace("/", "_") + ".gif"), duration_ms)
+            for name, frames in animations.items()]
+
+
+def model_figures(model: Any, reconstruction_images: Any = None, **options: Any) -> dict[str, np.ndarray]:
+    """``visualize.figure_set`` of ``model`` (``options`` are its keyword arguments), plus ``reconstructions``
+    of ``reconstruction_images`` through ``model.reconstruct`` when given. Both training loops log this.
+    """
+    reconstructions = None
+    if reconstruction_images is not None:
+        originals = np.asarray(reconstruction_images, np.float32)
+        reconstructions = (originals, np.asarray(model.reconstruct(originals)))
+    return figures.figure_set(model, reconstructions=reconstructions, **options)
+
+
+def model_animations(model: Any, num_samples: int = 4, num_values: int = 9, seed: int = 0,
+                     cell_size: int = 96) -> dict[str, list[np.ndarray]]:
+    """``{"traversal/rung_{l}": frames}`` for every rung (``visualize.traversal_frames``)."""
+    generator_fn = visualize.generator_fn_from_model(model)
+    return {f"traversal/rung_{l}": animation.traversal_frames(generator_fn, l, num_samples=num_samples,
+                                                              num_values=num_values, seed=seed, cell_size=cell_size)
+            for l in range(1, len(generator_fn.latent_dims) + 1)}
