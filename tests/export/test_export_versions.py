@@ -9,7 +9,7 @@ from google.protobuf import text_format
 from tensorflow_serving.config import model_server_config_pb2
 
 from vlae_tf import export
-from vlae_tf.export import layout
+from vlae_tf.export import version_folders
 
 EXAMPLE_CONFIG = pathlib.Path(__file__).resolve().parents[2] / "saved_models" / "models.config"
 
@@ -20,36 +20,36 @@ def write_file(folder):
 
 def test_publish_numbers_versions_from_one_and_skips_what_exists(tmp_path):
     base = tmp_path / "m"
-    assert layout.publish(base, write_file) == str(base / "1")
-    assert layout.publish(base, write_file) == str(base / "2")
-    assert layout.publish(base, write_file, version=7) == str(base / "7")
+    assert version_folders.publish(base, write_file) == str(base / "1")
+    assert version_folders.publish(base, write_file) == str(base / "2")
+    assert version_folders.publish(base, write_file, version=7) == str(base / "7")
     (base / "notes").mkdir()  # non-numeric folders are not versions (TF Serving ignores them too)
-    assert layout.publish(base, write_file) == str(base / "8")
-    assert layout.versions(base) == [1, 2, 7, 8]
+    assert version_folders.publish(base, write_file) == str(base / "8")
+    assert version_folders.versions(base) == [1, 2, 7, 8]
     assert sorted(os.listdir(base)) == ["1", "2", "7", "8", "notes"]
 
 
 def test_an_existing_version_is_never_overwritten(tmp_path):
     base = tmp_path / "m"
-    layout.publish(base, write_file, version=3)
+    version_folders.publish(base, write_file, version=3)
     calls = []
     with pytest.raises(FileExistsError, match="never overwritten"):
-        layout.publish(base, calls.append, version=3)
+        version_folders.publish(base, calls.append, version=3)
     assert calls == []  # refused before anything was written
     with pytest.raises(ValueError, match="positive integer"):
-        layout.publish(base, write_file, version=0)
+        version_folders.publish(base, write_file, version=0)
 
 
 def test_a_failed_write_leaves_no_folder_behind(tmp_path):
     base = tmp_path / "m"
-    layout.publish(base, write_file)
+    version_folders.publish(base, write_file)
 
     def half_then_crash(folder):
         write_file(folder)
         raise OSError("disk full")
 
     with pytest.raises(OSError, match="disk full"):
-        layout.publish(base, half_then_crash)
+        version_folders.publish(base, half_then_crash)
     assert os.listdir(base) == ["1"]
 
 

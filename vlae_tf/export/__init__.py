@@ -21,11 +21,11 @@ import sys
 
 import keras
 
-from vlae_tf.export import layout
+from vlae_tf.export import version_folders
 from vlae_tf.export.model_config import models_config
 from vlae_tf.export.predict_requests import serving_apis
 from vlae_tf.export.signatures import NAMES, OUTPUTS, Signatures, input_dtype, row_codes
-from vlae_tf.export.layout import next_version, versions
+from vlae_tf.export.version_folders import next_version, versions
 from vlae_tf.export.warmup import ASSETS_EXTRA, WARMUP_FILE, read_warmup, warmup_inputs, write_warmup
 
 INFO_FILE = "vlae_tf.json"
@@ -77,7 +77,7 @@ def save(model, base_dir, version: int | None = None, *, max_samples: int = DEFA
         with open(os.path.join(folder, ASSETS_EXTRA, INFO_FILE), "w") as f:
             json.dump(info, f, indent=2, sort_keys=True)
 
-    return layout.publish(base_dir, write, version)
+    return version_folders.publish(base_dir, write, version)
 
 
 def float32_copy(model):

@@ -23,7 +23,7 @@ import pathlib
 import shutil
 import socket
 
-from vlae_tf import run_dir as layout
+from vlae_tf.run_dir import CHECKPOINT_DIR, CONFIG_FILE, MODEL_FILE
 from vlae_tf.config import ExperimentConfig
 
 LOCK_FILE = ".lock"
@@ -60,7 +60,7 @@ def check_writable(run_dir) -> pathlib.Path:
 
 
 def stored_config(run_dir) -> dict | None:
-    path = pathlib.Path(run_dir) / layout.CONFIG_FILE
+    path = pathlib.Path(run_dir) / CONFIG_FILE
     if not path.exists():
         return None
     try:
@@ -98,7 +98,7 @@ def check_config(run_dir, config: ExperimentConfig) -> None:
 
 def has_previous_run(run_dir) -> bool:
     path = pathlib.Path(run_dir)
-    return any((path / name).exists() for name in (layout.CONFIG_FILE, layout.MODEL_FILE, layout.CHECKPOINT_DIR))
+    return any((path / name).exists() for name in (CONFIG_FILE, MODEL_FILE, CHECKPOINT_DIR))
 
 
 def remove_stale_files(run_dir) -> list[str]:
@@ -107,8 +107,8 @@ def remove_stale_files(run_dir) -> list[str]:
     Call only while holding the folder's lock: a running run's temporary files look the same.
     """
     path = pathlib.Path(run_dir)
-    stale = [*(path / layout.CHECKPOINT_DIR).glob("*_temp"), *path.glob("*.tmp.keras"),
-             *(path / layout.CHECKPOINT_DIR).glob("*.tmp.keras"), *path.glob("*.json.tmp")]
+    stale = [*(path / CHECKPOINT_DIR).glob("*_temp"), *path.glob("*.tmp.keras"),
+             *(path / CHECKPOINT_DIR).glob("*.tmp.keras"), *path.glob("*.json.tmp")]
     for item in stale:
         shutil.rmtree(item) if item.is_dir() and not item.is_symlink() else item.unlink()
     return [str(p) for p in stale]
