@@ -55,7 +55,7 @@ def test_sampled_mi_is_reproducible_and_rejects_bad_posteriors():
 
 
 def test_wide_posteriors_lower_the_sampled_mig_but_not_the_histogram_one():
-    # The issue's example: codes equal to the factor, posterior stddev 0.3 vs 0.01. The histogram of
+    # Codes equal to the factor, posterior stddev 0.3 vs 0.01. The histogram of
     # means cannot see the spread (MIG 1 both times); the sampled estimator loses the overlap between
     # neighbouring values: with stddev 0.3 adjacent posteriors overlap visibly, so the MI drops well below H(v).
     factors = np.random.default_rng(2).integers(0, 4, size=(N, 1))
@@ -137,6 +137,6 @@ def test_factor_rung_follows_the_probe_bound_where_kmeans_saturates():
 
 
 def test_evaluation_package_attributes_are_the_modules():
-    # Issue 12: re-exported functions named like their modules shadowed them.
+    # A re-exported function named like its module would hide the module: ``evaluation.mig`` must stay one.
     assert isinstance(vlae_tf.evaluation.mig, types.ModuleType)
     assert isinstance(vlae_tf.evaluation.active_units, types.ModuleType)

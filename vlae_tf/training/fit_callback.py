@@ -30,7 +30,7 @@ class RunCallback(keras.callbacks.Callback):
     """Args:
       config: the run's ExperimentConfig (``train.checkpoint_every``, ``summary_every``, ``image_every``,
         ``max_nonfinite_steps``; ``data.batch_size`` for images per second).
-      step, skipped: the run's step and skipped-step count when this session starts (from a checkpoint).
+      step, skipped: the run's step and skipped-step count when this ``fit`` run starts (from a checkpoint).
       save: ``save(step, skipped) -> prefix``, writes a checkpoint.
       summaries: a ``summaries.Summaries`` for ``<run>/logs``.
       last_checkpoint: the newest checkpoint so far, named by the divergence message.
@@ -52,7 +52,7 @@ class RunCallback(keras.callbacks.Callback):
         return np.array([[_read(m.total) for m in self.model.metrics], [_read(m.count) for m in self.model.metrics]])
 
     def _accumulate(self) -> None:
-        """Adds the trackers' growth since the last read to the interval's sums ; call it before fit's validation pass
+        """Adds the trackers' growth since the last read to the interval's sums; call it before fit's validation pass
         resets them at the end of an epoch."""
         state = self._tracker_state()
         delta, self._seen = state - self._seen, state

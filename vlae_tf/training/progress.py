@@ -1,6 +1,6 @@
 """The custom loop's progress: step, loss and images per second.
 
-On a terminal a ``keras.utils.Progbar`` redraws in place; it counts the steps of this session (``start`` to
+On a terminal a ``keras.utils.Progbar`` redraws in place; it counts the steps of this process (``start`` to
 ``target``) so its ETA stays right on a resumed run, whose first step the trainer prints. In a log file (no
 terminal) a plain line ``step 120/3000 - loss 512.3 - 481 images/s`` is printed every ``log_interval``
 seconds and at the last step.
