@@ -44,14 +44,16 @@ def test_overrides_reach_the_config():
     (["--strategy", "multi_worker"], "--strategy multi_worker needs --loop custom"),
 ])
 def test_bad_input_exits_with_a_clear_message_within_seconds(tmp_path, capsys, args, message):
-    # In-process, so the timing measures our checks and not TensorFlow's import on a loaded machine.
-    start = time.monotonic()
+    # In-process, so the cost measured is our checks and not TensorFlow's import. CPU time, not wall time, so
+    # other jobs on the machine cannot decide the verdict: the checks take well under a second of CPU, while
+    # any training step or data set build that slipped in before them would take many seconds.
+    start = time.process_time()
     status = train.main([*args, "--out", str(tmp_path / "run")])
-    seconds = time.monotonic() - start
+    cpu_seconds = time.process_time() - start
     err = capsys.readouterr().err
     assert status == 2, err
     assert message in err and err.startswith("error: ")
-    assert seconds < 10
+    assert cpu_seconds < 10, cpu_seconds
 
 
 def test_bad_input_from_the_shell_exits_2_without_a_traceback(tmp_path):
@@ -77,13 +79,11 @@ def test_help_and_argument_errors_answer_without_importing_tensorflow():
             "for argv in (['--help'], ['--steps', '-5'], ['--loop', 'nope']):\n"
             "    try:\n        status = train.main(argv)\n    except SystemExit as exit:\n        status = exit.code\n"
             "    print(argv[0], status, 'tensorflow' in sys.modules, file=sys.stderr)\n")
-    start = time.monotonic()
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    seconds = time.monotonic() - start
+    # The speed is asserted by its cause, not by a clock: TensorFlow's import (5+ s) is what made help slow.
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     lines = [line for line in proc.stderr.splitlines() if line.startswith("--")]
     assert lines == ["--help 0 False", "--steps 2 False", "--loop 2 False"], proc.stderr
     assert "usage: vlae-train" in proc.stdout
-    assert seconds < 20, seconds  # about a second when idle; TensorFlow's import alone takes 5+ s
 
 
 def test_parser_constants_match_the_library():
