@@ -38,7 +38,10 @@ class TinyDecoder(keras.Model):
         return self.net(codes)
 
     def decode(self, zs, seed=None):
-        zs = [tf.random.normal((len(zs[0]), d)) if z is None else z for z, d in zip(zs, LATENT_DIMS)]
+        # Stateless draws, so the figures do not depend on what else drew random numbers in this process.
+        seed = [0, 0] if seed is None else seed
+        zs = [tf.random.stateless_normal((len(zs[0]), d), seed=[seed[0], seed[1] + rung]) if z is None else z
+              for rung, (z, d) in enumerate(zip(zs, LATENT_DIMS))]
         return tf.reshape(self(tf.concat(zs, axis=1)), (-1,) + IMAGE_SHAPE)
 
     def reconstruct(self, images):

@@ -1,5 +1,6 @@
 """Grids from a fake generator that writes its codes into the pixels, so layouts can be read back exactly."""
 
+import keras
 import numpy as np
 import pytest
 from PIL import Image
@@ -244,6 +245,7 @@ def test_vlae_shapes_preset_traversal():
     models = pytest.importorskip("vlae_tf.models")
     if not hasattr(models, "VLAE"):
         pytest.skip("vlae_tf.models.VLAE is not written yet")
+    keras.utils.set_random_seed(0)  # the initial weights, whatever ran before in this process
     model = models.VLAE.from_preset("shapes")
     grid = visualize.traversal_grid(model, rung=2, num_rows=2, num_cols=3)
     height, width, channels = model.config.model.image_shape
