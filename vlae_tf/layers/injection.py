@@ -40,26 +40,28 @@ class LatentProjection(LayerStack):
 
 
 @serializable
-class LatentBroadcast(keras.layers.Layer):
+class LatentBroadcast(LayerStack):
     """``v_l`` without spatial layout: z [B, d] -> one vector [B, C] tiled to [B, H, W, C].
 
     Every position receives the same features, so the rung can change per-pixel statistics (a colour,
     a contrast) everywhere at once but cannot say where anything is: less capacity than
-    ``LatentProjection``, for the rungs nearest the pixels.
+    ``LatentProjection``, for the rungs nearest the pixels. As the top rung's ``u_L`` (with a hidden layer)
+    it lets the top code say *what* is drawn while the rungs below say *where*.
     """
 
-    def __init__(self, target_shape, activation: str = "leaky_relu", **kwargs):
+    def __init__(self, target_shape, hidden_units: int = 0, activation: str = "leaky_relu", **kwargs):
         super().__init__(**kwargs)
         self.target_shape = tuple(int(s) for s in target_shape)
-        self.activation = activation
-        self._dense = keras.layers.Dense(self.target_shape[-1], dtype=self.dtype_policy)
-        self._act = activation_layer(activation, self.dtype_policy)
-
-    def build(self, input_shape):
-        self._dense.build(input_shape)
+        self.hidden_units, self.activation = hidden_units, activation
+        self._stack = []
+        if hidden_units:
+            self._stack += [keras.layers.Dense(hidden_units, dtype=self.dtype_policy),
+                            activation_layer(activation, self.dtype_policy)]
+        self._stack += [keras.layers.Dense(self.target_shape[-1], dtype=self.dtype_policy),
+                        activation_layer(activation, self.dtype_policy)]
 
     def call(self, z):
-        v = self._act(self._dense(keras.ops.cast(z, self.compute_dtype)))
+        v = super().call(keras.ops.cast(z, self.compute_dtype))
         height, width, _ = self.target_shape
         return keras.ops.tile(v[:, None, None, :], (1, height, width, 1))
 
@@ -67,7 +69,8 @@ class LatentBroadcast(keras.layers.Layer):
         return (input_shape[0],) + self.target_shape
 
     def get_config(self):
-        return {**super().get_config(), "target_shape": self.target_shape, "activation": self.activation}
+        return {**super().get_config(), "target_shape": self.target_shape, "hidden_units": self.hidden_units,
+                "activation": self.activation}
 
 
 @serializable

@@ -24,7 +24,8 @@ class Rung(keras.layers.Layer):
       vector (``"broadcast"``); None with ``injection="none"``.
     - ``combine`` (combine_l): joins ``g_{l+1}`` and ``v_l(z)`` (``concat | add | gated_add``).
     - ``u`` (u_l), top-down: ``g_l = u_l(combine_l(g_{l+1}, v_l(z_l)))``, a ConvBlock doubling the grid to
-      ``output_channels``; the top rung's ``u_L`` maps a code ``[B, d]`` straight to ``feature_shape``.
+      ``output_channels``; the top rung's ``u_L`` maps a code ``[B, d]`` straight to ``feature_shape``: a dense
+      map, or with ``injection="broadcast"`` one vector tiled over the grid (the top code cannot place anything).
 
     feature_shape: (H_l, W_l, C_l), the shape of ``h_l``, for a convolutional rung; for the top rung the
     shape of ``h_{L-1}``, which ``u_L`` produces. code_dim: the size of the code the rung reads top-down
@@ -35,8 +36,9 @@ class Rung(keras.layers.Layer):
                  code_dim: int = 0, injection: str = "none", combine: str = "concat", convs: int = 2,
                  dense_units: int = 512, activation: str = "leaky_relu", **kwargs):
         super().__init__(**kwargs)
-        if injection not in INJECTIONS or (top and injection != "none"):
-            valid = "none (the top rung's u_L reads its code)" if top else ", ".join(INJECTIONS)
+        if injection not in INJECTIONS or (top and injection == "dense"):
+            valid = "none (u_L maps its code to a feature map) or broadcast (u_L tiles one vector)" if top \
+                else ", ".join(INJECTIONS)
             raise ValueError(f"injection={injection!r} is not valid for rung {level}; choose one of {valid}")
         if (top or injection != "none") and code_dim <= 0:
             raise ValueError(f"rung {level} reads a code top-down: code_dim={code_dim!r} must be > 0")
@@ -56,13 +58,14 @@ class Rung(keras.layers.Layer):
             self.q = GaussianHead(latent_dim, spatial=not top, filters=0 if top else channels, activation=activation,
                                   dtype=dtype, name=f"q_{level}")
         self.v = self.combine = None
-        if injection != "none":
+        if injection != "none" and not top:
             injector = LatentBroadcast if injection == "broadcast" else LatentProjection
             self.v = injector(self.feature_shape, activation=activation, dtype=dtype, name=f"v_{level}")
             self.combine = Combine(combine, dtype=dtype, name=f"combine_{level}")
         if top:
-            self.u = LatentProjection(self.feature_shape, hidden_units=dense_units, activation=activation,
-                                      dtype=dtype, name=f"u_{level}")
+            projection = LatentBroadcast if injection == "broadcast" else LatentProjection
+            self.u = projection(self.feature_shape, hidden_units=dense_units, activation=activation,
+                                dtype=dtype, name=f"u_{level}")
         else:
             self.u = ConvBlock(output_channels, convs, activation, "up", dtype=dtype, name=f"u_{level}")
 

@@ -1,0 +1,55 @@
+"""``model.broadcast_top``: the top rung's u_L tiles one vector over the grid, so z_L cannot place anything."""
+
+import keras
+import numpy as np
+import pytest
+
+import vlae_tf
+from tests.tiny_configs import tiny_config, tiny_images
+from vlae_tf.config import ModelConfig
+from vlae_tf.layers import LatentBroadcast, LatentProjection
+
+
+def test_hidden_layer_broadcast_tiles_one_vector_and_round_trips():
+    keras.utils.set_random_seed(0)
+    layer = LatentBroadcast((4, 5, 6), hidden_units=7)
+    out = layer(np.random.default_rng(0).normal(size=(3, 2)).astype("float32")).numpy()
+    assert out.shape == (3, 4, 5, 6)
+    np.testing.assert_array_equal(out, np.broadcast_to(out[:, :1, :1, :], out.shape))
+    assert [w.shape for w in layer.weights] == [(2, 7), (7,), (7, 6), (6,)]
+    clone = LatentBroadcast.from_config(layer.get_config())
+    assert clone.get_config() == layer.get_config()
+
+
+def test_top_rung_decodes_a_spatially_uniform_map_and_the_lower_rungs_place_it():
+    keras.utils.set_random_seed(0)
+    model = vlae_tf.VLAE(tiny_config(**{"model.broadcast_top": True}))
+    top = model.rungs[-1]
+    assert isinstance(top.u, LatentBroadcast) and top.v is None
+    z_top = np.random.default_rng(1).normal(size=(2, 3)).astype("float32")
+    g_top = top.down(None, z_top).numpy()
+    np.testing.assert_array_equal(g_top, np.broadcast_to(g_top[:, :1, :1, :], g_top.shape))
+    # The default keeps the dense map, which differs across the grid.
+    keras.utils.set_random_seed(0)
+    dense = vlae_tf.VLAE(tiny_config()).rungs[-1]
+    assert isinstance(dense.u, LatentProjection)
+    g_dense = dense.down(None, z_top).numpy()
+    assert not np.array_equal(g_dense, np.broadcast_to(g_dense[:, :1, :1, :], g_dense.shape))
+
+
+def test_broadcast_top_round_trips_through_keras_files(tmp_path):
+    keras.utils.set_random_seed(0)
+    model = vlae_tf.VLAE(tiny_config(**{"model.broadcast_top": True}))
+    images = tiny_images(3)
+    path = tmp_path / "m.keras"
+    model.save(path)
+    reloaded = keras.saving.load_model(path)
+    assert reloaded.config.model.broadcast_top is True
+    np.testing.assert_array_equal(reloaded.reconstruct(images).numpy(), model.reconstruct(images).numpy())
+
+
+def test_broadcast_top_is_validated():
+    with pytest.raises(ValueError, match=r"model.broadcast_top='yes' is not valid"):
+        ModelConfig(broadcast_top="yes")
+    with pytest.raises(ValueError, match=r"broadcast_top=True is not valid.*only for model.kind='vlae'"):
+        ModelConfig(kind="hvae", broadcast_top=True)
