@@ -20,9 +20,10 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import tensorflow as tf
 
+from vlae_tf.config import SPLITS
+
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp")
 HELD_OUT_EVERY = 10
-_SPLITS = ("train", "test")
 
 
 def list_images(root: str) -> list[str]:
@@ -42,7 +43,7 @@ def list_images(root: str) -> list[str]:
 
 
 def _split_roots(root: str) -> dict | None:
-    roots = {s: os.path.join(root, s) for s in _SPLITS}
+    roots = {s: os.path.join(root, s) for s in SPLITS}
     return roots if all(os.path.isdir(r) for r in roots.values()) else None
 
 
@@ -78,8 +79,8 @@ def split_files(root: str, split: str) -> list[str]:
 
     Unreadable files are left out (one warning for the whole folder) before the held-out tenth is chosen.
     """
-    if split not in _SPLITS:
-        raise ValueError(f"split={split!r} is not valid; choose one of {', '.join(_SPLITS)}")
+    if split not in SPLITS:
+        raise ValueError(f"split={split!r} is not valid; choose one of {', '.join(SPLITS)}")
     roots = _split_roots(root)
     listed = {s: list_images(r) for s, r in roots.items()} if roots else {None: list_images(root)}
     everything = [f for files in listed.values() for f in files]

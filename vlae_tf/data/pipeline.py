@@ -25,7 +25,7 @@ import numpy as np
 import tensorflow as tf
 
 from vlae_tf import presets
-from vlae_tf.config import DATASETS, DataConfig, ExperimentConfig
+from vlae_tf.config import DATASETS, SPLITS, DataConfig, ExperimentConfig
 from vlae_tf.data import folder, npz, shapes, tfds_source
 
 # Per-image (H, W, C) used when a bare dataset name is given; None: taken from the data (npz) or required.
@@ -33,7 +33,6 @@ DEFAULT_IMAGE_SHAPES = {"shapes": (32, 32, 3), "mnist": (28, 28, 1), "svhn_cropp
                         "celeb_a": (64, 64, 3), "dsprites": (64, 64, 1), "shapes3d": (64, 64, 3), "npz": None,
                         "folder": None}
 CACHE_LIMIT_BYTES = 2 ** 31  # decoded uint8 images up to this size are cached in memory after the first epoch
-_SPLITS = ("train", "test")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,7 +62,7 @@ def _cached_arrays(key: tuple) -> tuple[np.ndarray, dict]:
         if height != width or channels != 3:
             raise ValueError(f"shapes draws square RGB images; model.image_shape={tuple(image_shape)} must be "
                              "(S, S, 3), e.g. (32, 32, 3)")
-        images, factors = shapes.generate(count, seed=[seed, _SPLITS.index(split)], image_size=height)
+        images, factors = shapes.generate(count, seed=[seed, SPLITS.index(split)], image_size=height)
         targets = {"factors": factors, "factor_names": shapes.FACTOR_NAMES,
                    "factor_sizes": tuple(shapes.FACTOR_SIZES[n] for n in shapes.FACTOR_NAMES)}
     else:
@@ -86,8 +85,8 @@ def _arrays(data: DataConfig, image_shape, split: str) -> tuple[np.ndarray, dict
 
 
 def _source(data: DataConfig, image_shape, split: str, with_targets: bool = False) -> _Source:
-    if split not in _SPLITS:
-        raise ValueError(f"split={split!r} is not valid; choose one of {', '.join(_SPLITS)}")
+    if split not in SPLITS:
+        raise ValueError(f"split={split!r} is not valid; choose one of {', '.join(SPLITS)}")
     if data.dataset == "shapes" or _uses_npz(data):
         images, targets = _arrays(data, image_shape, split)
         arrays = {k: v for k, v in targets.items() if isinstance(v, np.ndarray)}

@@ -20,6 +20,8 @@ import threading
 
 import tensorflow as tf
 
+from vlae_tf.config import SPLITS
+
 TFDS_NAMES = ("mnist", "svhn_cropped", "celeb_a", "dsprites", "shapes3d")
 # (H, W, C) as stored; celeb_a is cropped and resized to whatever the model asks for.
 NATIVE_IMAGE_SHAPES = {"mnist": (28, 28, 1), "svhn_cropped": (32, 32, 3), "celeb_a": None,
@@ -168,8 +170,8 @@ def tfds_records(name: str, split: str, image_shape: tuple, data_dir: str | None
     targets: ``{"labels": int64 []}`` (mnist, svhn_cropped), ``{"factors": int32 [F]}`` (dsprites, shapes3d;
     columns in ``FACTOR_NAMES[name]`` order) or ``{"attributes": int32 [40]}`` (celeb_a, sorted names).
     """
-    if split not in ("train", "test"):
-        raise ValueError(f"split={split!r} is not valid; choose one of train, test")
+    if split not in SPLITS:
+        raise ValueError(f"split={split!r} is not valid; choose one of {', '.join(SPLITS)}")
     if name not in TFDS_NAMES:
         raise ValueError(f"unknown TFDS dataset {name!r}; valid: {', '.join(TFDS_NAMES)}")
     check_image_shape(name, image_shape)

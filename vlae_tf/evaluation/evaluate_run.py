@@ -30,6 +30,7 @@ import keras
 import numpy as np
 
 from vlae_tf import data
+from vlae_tf.config import SPLITS
 from vlae_tf.evaluation import (factor_classifier, fidelity, information, model_metrics, probe_information, probes,
                                 progress)
 # Functions named like their modules (mig.mig): imported from the modules themselves.
@@ -73,8 +74,8 @@ class EvalOptions:
     progress: bool = False  # print a line per stage and a count per IWAE batch (the CLIs turn it on)
 
     def __post_init__(self):
-        if self.split not in ("train", "test"):
-            raise ValueError(f"split={self.split!r} is not valid; choose one of train, test")
+        if self.split not in SPLITS:
+            raise ValueError(f"split={self.split!r} is not valid; choose one of {', '.join(SPLITS)}")
         if self.fidelity not in FIDELITY_MODES:
             raise ValueError(f"fidelity={self.fidelity!r} is not valid; choose one of {', '.join(FIDELITY_MODES)}")
         for name in ("sampled_mi_draws", "fidelity_examples", "specificity_bases", "specificity_draws"):
