@@ -2,7 +2,8 @@
 
 The graph is read from the source with ``ast`` (nothing is imported): an edge ``a -> b`` for every module-level
 ``import vlae_tf.b`` / ``from vlae_tf.b import x`` in ``a`` (``x`` counts as a module when ``vlae_tf/b/x.py`` or
-``vlae_tf/b/x/`` exists; a ``from`` import of submodules only has edges to them). Imports under ``if TYPE_CHECKING:`` are not run, so they are left out.
+``vlae_tf/b/x/`` exists; a ``from`` import of submodules only has edges to them), plus an edge to every
+package ``__init__`` such an import runs (``vlae_tf.export.signatures`` runs ``vlae_tf/export/__init__.py``). Imports under ``if TYPE_CHECKING:`` are not run, so they are left out.
 """
 
 from __future__ import annotations
@@ -59,8 +60,17 @@ def sources() -> dict[str, ast.Module]:
     return {module_name(path): ast.parse(path.read_text(), str(path)) for path in sorted(PACKAGE.rglob("*.py"))}
 
 
+def with_packages(importer: str, module: str) -> list[str]:
+    """``module`` and the packages whose ``__init__`` importing it runs: each parent package that ``importer``
+    is not itself inside (its own packages are already loading when its imports run)."""
+    parts = module.split(".")
+    parents = [".".join(parts[:i]) for i in range(2, len(parts))]
+    return [p for p in parents if not importer.startswith(p + ".")] + [module]
+
+
 def import_graph(trees: dict[str, ast.Module]) -> dict[str, set[str]]:
-    return {name: {m for node in top_level_imports(tree) for m in imported_modules(node) if m != name and m in trees}
+    return {name: {m for node in top_level_imports(tree) for imported in imported_modules(node)
+                   for m in with_packages(name, imported) if m != name and m in trees}
             for name, tree in trees.items()}
 
 
@@ -94,6 +104,10 @@ def test_find_cycle_reports_a_cycle_and_passes_a_tree():
 def test_the_graph_sees_module_level_imports():
     graph = import_graph(sources())
     assert "vlae_tf.config" in graph["vlae_tf.presets"]  # a known edge: the check reads real imports
+    # importing a package's module runs the package's __init__, unless the importer is inside that package
+    assert with_packages("vlae_tf.serving", "vlae_tf.export.signatures") == ["vlae_tf.export",
+                                                                            "vlae_tf.export.signatures"]
+    assert with_packages("vlae_tf.export.warmup", "vlae_tf.export.signatures") == ["vlae_tf.export.signatures"]
 
 
 def test_vlae_tf_has_no_import_cycle():
