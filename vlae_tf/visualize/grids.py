@@ -189,8 +189,8 @@ def image_grids(model_or_fn: Any, latent_dims: Sequence[int] | None = None, num_
                 mode: str = "sample", num_samples: int = 64, manifolds: bool = True, seed: int = 0,
                 padding: int = 0) -> dict[str, np.ndarray]:
     """The standard set of pictures of a model, by summary name: ``traversal/rung_{l}`` for every rung,
-    ``manifold/rung_{l}`` for every 2-dim rung (when ``manifolds``) and ``samples``. Used by the fit callback
-    and the custom loop alike, so both log the same images.
+    ``manifold/rung_{l}`` for every 2-dim rung (when ``manifolds``) and ``samples``: bare grids, without the
+    titles and value labels of ``visualize.figures.figure_set``, which both training loops log.
     """
     generator_fn, dims = resolve(model_or_fn, latent_dims)
     grids = {f"traversal/rung_{l}": traversal_grid(generator_fn, l, dims, num_rows=num_rows, num_cols=num_cols,
