@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 from trainers import compare as compare_cli
-from vlae_tf import presets
-from vlae_tf.io import run_model
+from vlae_tf import presets, run_dir
 from vlae_tf.evaluation import comparison, figures, progress, report
 from vlae_tf.evaluation.evaluate_run import EvalOptions, likelihood_metrics
+from vlae_tf.io import run_model
 from vlae_tf.training import keras_fit
 
 TINY = {"model.image_shape": (16, 16, 3), "model.conv_channels": (4, 8), "model.dense_units": 16}
@@ -55,8 +55,12 @@ def test_the_iwae_pass_reports_every_batch(enabled, capsys):
 
 def test_vlae_compare_names_each_model_and_its_stage(tmp_path, monkeypatch, capsys):
     # Training and evaluation are tested elsewhere (tests/models, test_report): here only what is printed.
-    monkeypatch.setattr(keras_fit, "run_fit", lambda config, out, **kw: pathlib.Path(out).mkdir(parents=True, exist_ok=True))
-    monkeypatch.setattr(run_dir, "load_model", lambda run: None)
+    def run_fit(config, out, **kw):  # a run folder, with a file that only this training wrote
+        run_dir.save_config(out, config)
+        (pathlib.Path(out) / "trained").write_text(str(len(list(pathlib.Path(out).iterdir()))))
+
+    monkeypatch.setattr(keras_fit, "run_fit", run_fit)
+    monkeypatch.setattr(run_model, "load_model", lambda run: None)
     monkeypatch.setattr(figures, "traversal_grids", lambda model: {})
     monkeypatch.setattr(figures, "side_by_side_traversals", lambda grids, path: None)
     monkeypatch.setattr(figures, "kl_bars", lambda kls, path: None)
@@ -71,5 +75,11 @@ def test_vlae_compare_names_each_model_and_its_stage(tmp_path, monkeypatch, caps
                                          f"[2/2] lvae: training 7 steps into {tmp_path / 'lvae'}",
                                          f"[2/2] lvae: evaluating {tmp_path / 'lvae'}"]
     assert captured.out.startswith("REPORT")
+    (tmp_path / "vlae" / "left_over").write_text("")
     assert compare_cli.main([*argv, "--retrain", "--quiet"]) == 0
     assert capsys.readouterr().err == ""
+    # --retrain trained each model into a fresh folder: the old run's files are gone (resuming it would train
+    # nothing), and when training began the folder held only what run_fit writes first (config.json); then
+    # vlae-compare adds train_time.json
+    assert sorted(p.name for p in (tmp_path / "vlae").iterdir()) == [run_dir.CONFIG_FILE, "train_time.json", "trained"]
+    assert (tmp_path / "vlae" / "trained").read_text() == "1"
