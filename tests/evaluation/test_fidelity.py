@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 
 from vlae_tf import presets
-from vlae_tf.io import run_model
 from vlae_tf.data.shapes import FACTOR_NAMES
 from vlae_tf.evaluation import factor_classifier, fidelity, report
 from vlae_tf.evaluation.evaluate_run import EvalOptions, evaluate_model
+from vlae_tf.io import run_model
 
 EDGES = np.array([-0.6745, 0.0, 0.6745])  # quartiles of N(0, 1): a prior draw falls in each bin w.p. 1/4
 CENTRES = np.array([-1.15, -0.32, 0.32, 1.15])

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 from vlae_tf import presets
-from vlae_tf.io import run_model
 from vlae_tf.evaluation import probes
 from vlae_tf.evaluation.evaluate_run import EvalOptions, evaluate_model
+from vlae_tf.io import run_model
 
 from tests.tolerances import binomial_bound
 

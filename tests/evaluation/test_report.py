@@ -11,10 +11,10 @@ import pytest
 from trainers import compare as compare_cli
 from trainers import evaluate as evaluate_cli
 from vlae_tf import presets, run_dir
-from vlae_tf.io import run_model
 from vlae_tf.data.shapes import FACTOR_NAMES
 from vlae_tf.evaluation import comparison, report
 from vlae_tf.evaluation.evaluate_run import EvalOptions, evaluate_model
+from vlae_tf.io import run_model
 from vlae_tf.training import keras_fit
 
 TINY = {"model.image_shape": (16, 16, 3), "model.conv_channels": (4, 8), "model.dense_units": 16,
