@@ -26,6 +26,7 @@ from typing import Any, Mapping
 import numpy as np
 import tensorflow as tf
 
+# grpc_request is part of this client's API (vlae-serve-request builds its gRPC requests with it)
 from vlae_tf.export.predict_requests import as_inputs, grpc_request, serving_apis
 from vlae_tf.export.signatures import OUTPUTS
 
