@@ -43,7 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--loop", choices=LOOPS, default="fit", help="model.fit or the custom tf.function loop")
     p.add_argument("--strategy", choices=STRATEGIES, default="default",
                    help="tf.distribute strategy for either loop (multi_worker reads TF_CONFIG; custom loop only)")
-    p.add_argument("--precision", choices=PRECISIONS, help="float32 | mixed_float16 | mixed_bfloat16")
+    p.add_argument("--precision", choices=PRECISIONS + ("auto",),
+                   help="float32 | mixed_float16 | mixed_bfloat16 | auto (mixed_float16 on a GPU, mixed_bfloat16 on "
+                        "a CPU with native bfloat16, else float32; the choice is stored in config.json)")
     p.add_argument("--resume", action=argparse.BooleanOptionalAction, default=True,
                    help="continue the run in --out when there is one (default); --no-resume refuses a folder "
                         "that holds a run")
@@ -85,7 +87,11 @@ def main_args(argv=None) -> int:
     import_tensorflow()
     from vlae_tf.training import run_custom
     from vlae_tf.training.keras_fit import run_fit, summary_lines
+    from vlae_tf.training.precision import fastest_precision
 
+    if args.precision == "auto":
+        args.precision = fastest_precision()
+        print(f"--precision auto: {args.precision}")
     config = config_from_args(args)
     if args.loop == "custom":
         metrics = run_custom(config, args.out, strategy=args.strategy, resume=args.resume, steps=args.steps)

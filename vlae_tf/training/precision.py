@@ -13,9 +13,11 @@ because TFP distributions need float32 parameters.
 from __future__ import annotations
 
 import contextlib
+import pathlib
 from typing import Callable
 
 import keras
+import tensorflow as tf
 
 from vlae_tf.config import PRECISIONS, ExperimentConfig
 
@@ -54,6 +56,26 @@ def build_optimizer(config: ExperimentConfig, precision: str,
     return optimizer
 
 
+# CPU flags of native bfloat16 arithmetic (Intel AMX, AVX512-BF16 on Intel and AMD); without them bfloat16 is
+# emulated and slower than float32.
+BF16_CPU_FLAGS = ("amx_bf16", "avx512_bf16")
+
+
+def fastest_precision(cpuinfo: str | None = None) -> str:
+    """The policy that trains fastest here: ``mixed_float16`` on a GPU, ``mixed_bfloat16`` on a CPU with native
+    bfloat16 (measured 1.7-1.8x float32's speed on both kinds seen), else ``float32``.
+
+    cpuinfo: the text of /proc/cpuinfo (read when None; empty where the file does not exist).
+    """
+    if tf.config.list_physical_devices("GPU"):
+        return "mixed_float16"
+    if cpuinfo is None:
+        path = pathlib.Path("/proc/cpuinfo")
+        cpuinfo = path.read_text() if path.exists() else ""
+    flags = set(cpuinfo.split())
+    return "mixed_bfloat16" if flags.intersection(BF16_CPU_FLAGS) else "float32"
+
+
 def loss_scale(optimizer: keras.optimizers.Optimizer) -> float | None:
     """The current dynamic loss scale, or None when the optimizer does not scale the loss."""
     if isinstance(optimizer, keras.optimizers.LossScaleOptimizer) and optimizer.built:
@@ -66,4 +88,4 @@ def learning_rate(optimizer: keras.optimizers.Optimizer) -> float:
     return float(keras.ops.convert_to_numpy(optimizer.learning_rate))
 
 
-__all__ = ["build_optimizer", "learning_rate", "loss_scale", "policy_scope"]
+__all__ = ["build_optimizer", "fastest_precision", "learning_rate", "loss_scale", "policy_scope"]
