@@ -10,7 +10,7 @@ from vlae_tf.io import run_model
 from vlae_tf.training.keras_fit import run_fit, summary_lines
 
 SMALL_SHAPES = {"data.num_train": 3000, "data.num_test": 500, "model.dense_units": 128,
-                "model.warmup_steps": 100.0}
+                "model.warmup_steps": 100.0, "train.seed": 0, "data.seed": 0}  # explicit: weights, data, shuffles
 
 
 @pytest.mark.slow
@@ -22,6 +22,9 @@ def test_fit_on_shapes_lowers_validation_loss_and_uses_every_rung(tmp_path):
     _, test = data.load(config)
     before = model.evaluate(test, return_dict=True, verbose=0)
     metrics = run_fit(config, tmp_path / "run", steps=300, verbose=0)
+    # Measured with train.seed = data.seed = 0, 1, 2 (this config, 300 steps): the loss fell by 10565, 11219,
+    # 10975 nats and the smallest rung KL was 12.0, 10.5, 10.3; the bounds below (150 nats, 0.5 nats) are
+    # far outside that spread (sd ~330 and ~0.9), yet an untrained or collapsed run fails them.
     assert metrics["loss"] < before["loss"] - 150, (before["loss"], metrics["loss"])
     kls = [metrics[f"kl/rung_{r}"] for r in (1, 2, 3)]
     assert min(kls) > 0.5, kls  # no rung left unused
@@ -43,7 +46,8 @@ def test_fit_on_shapes_lowers_validation_loss_and_uses_every_rung(tmp_path):
 def test_fit_on_real_mnist_through_the_npz_loader(tmp_path, mnist_npz):
     config = presets.get("mnist", **{"data.dataset": "npz", "data.data_dir": mnist_npz,
                                      "model.conv_channels": (16, 32), "model.dense_units": 128,
-                                     "model.warmup_steps": 100.0, "train.learning_rate": 1e-3})
+                                     "model.warmup_steps": 100.0, "train.learning_rate": 1e-3,
+                                     "train.seed": 0, "data.seed": 0})
     keras.utils.set_random_seed(config.train.seed)
     model = run_model.build_model(config)
     model.compile()
@@ -55,5 +59,7 @@ def test_fit_on_real_mnist_through_the_npz_loader(tmp_path, mnist_npz):
     after.compile()
     metrics = after.evaluate(test, return_dict=True, verbose=0)
     # An untrained model pays ~543 nats (784 * log 2) per binarised digit; a short run gets well under 250.
+    # Measured with train.seed = data.seed = 0, 1, 2: recon 542.7/543.5/544.7 -> 164.9/157.0/161.8 and the
+    # ELBO rose by 371.3/378.3/374.8 (sds ~1, ~4, ~3.5): every bound below is over 20 sds from those values.
     assert before["recon"] > 500 and metrics["recon"] < 250, (before["recon"], metrics["recon"])
     assert metrics["elbo"] > before["elbo"] + 250
