@@ -1,15 +1,16 @@
 """vlae_tf: the Variational Ladder Autoencoder in TensorFlow 2 / Keras 3 / TensorFlow Probability.
 
 The only place the package metadata lives (pyproject.toml names the build backend, nothing else). What it
-installs into site-packages is the one top-level package ``vlae_tf``: the command-line entry points in the
-repository's ``trainers/`` folder install as ``vlae_tf.cli`` (``package_dir`` below), so no generic
-top-level ``trainers`` lands beside other projects' packages, and ``benchmarks/`` is run from a checkout
-(``python -m benchmarks.run``), not installed.
+installs into site-packages is the library ``vlae_tf`` and its command-line entry points: the repository's
+``trainers/`` folder installs as ``vlae_tf_cli`` (``package_dir`` below), so no generic top-level ``trainers``
+lands beside other projects' packages, and ``benchmarks/`` is run from a checkout (``python -m
+benchmarks.run``), not installed. The entry points sit beside ``vlae_tf``, not inside it: importing anything
+inside ``vlae_tf`` runs its ``__init__``, which loads TensorFlow (seconds), and ``--help`` should answer at once.
 """
 
 from setuptools import find_packages, setup
 
-CLI_PACKAGE = "vlae_tf.cli"  # trainers/ in the repository; ``python -m trainers.train`` works from a checkout
+CLI_PACKAGE = "vlae_tf_cli"  # trainers/ in the repository; ``python -m trainers.train`` works from a checkout
 CONSOLE_SCRIPTS = {"vlae-train": "train", "vlae-export": "export", "vlae-serve-request": "serve_request",
                    "vlae-eval": "evaluate", "vlae-compare": "compare"}
 

@@ -46,7 +46,7 @@ def _dist_name(requirement: str) -> str:
 
 def test_only_vlae_tf_is_installed_at_the_top_level(metadata):
     # A top-level `trainers` or `benchmarks` in site-packages would collide with any other project's.
-    assert metadata["top_level"] == ["vlae_tf"]
+    assert sorted(metadata["top_level"]) == ["vlae_tf", "vlae_tf_cli"]
 
 
 def _documented_extras() -> set[str]:
@@ -101,8 +101,8 @@ def test_console_scripts_resolve_to_callables_in_the_cli_package(metadata):
                                         "vlae-serve-request"}
     for script, target in metadata["scripts"].items():
         module, _, attr = target.partition(":")
-        assert module.startswith("vlae_tf.cli."), f"{script} -> {target}"
-        # vlae_tf.cli is the checkout's trainers/ folder (package_dir): the same file under its installed name.
+        assert module.startswith("vlae_tf_cli."), f"{script} -> {target}"
+        # vlae_tf_cli is the checkout's trainers/ folder (package_dir): the same file under its installed name.
         source = ROOT / "trainers" / (module.rsplit(".", 1)[1] + ".py")
         assert source.exists(), f"{script} -> {target}: no {source}"
         try:
@@ -111,3 +111,12 @@ def test_console_scripts_resolve_to_callables_in_the_cli_package(metadata):
             pytest.fail(f"{script} -> {target} does not import ({err}); an install older than setup.py? "
                         "re-run pip install -e .")
         assert callable(getattr(loaded, attr)), f"{script} -> {target} is not callable"
+
+
+def test_console_script_modules_parse_arguments_without_loading_tensorflow():
+    # The installed entry points must not sit inside vlae_tf: its __init__ imports TensorFlow (seconds and
+    # start-up noise) before --help could answer.
+    code = ("import sys, vlae_tf_cli.train as t; t.build_parser().parse_args(['--steps', '3']); "
+            "print(sorted(m for m in ('tensorflow', 'keras', 'vlae_tf') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd="/", check=True)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr

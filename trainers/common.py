@@ -39,8 +39,12 @@ def quiet_stderr():
 
 
 def import_tensorflow():
+    # absl holds TensorFlow's start-up lines until its logging initialises, at the first op: run one while
+    # stderr is hidden, or they appear later.
     with quiet_stderr():
-        import tensorflow  # noqa: F401
+        import tensorflow
+
+        tensorflow.constant(0.0) + 1.0
 
 
 def user_errors() -> tuple:
