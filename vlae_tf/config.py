@@ -75,7 +75,8 @@ class ModelConfig:
     # original code; the shapes preset needs 1 for the VLAE's hierarchy to form (docs/comparison.md).
     broadcast_rungs: int = 0
     # The top rung's u_L maps z_L to one vector tiled over the grid instead of a dense feature map: the top code
-    # then says what is drawn but cannot say where, so position must sit on a rung below (VLAE only).
+    # then says what is drawn but cannot say where, so position must sit on a rung below. VLAE only: the other
+    # kinds decode everything from their top rung's code and keep the dense map (as with broadcast_rungs).
     broadcast_top: bool = False
     likelihood: str = "bernoulli"  # bernoulli | gaussian | l1 (the original's scaled L1)
     gaussian_scale: float | None = None  # None: learn one log-scale per channel; a float fixes it
@@ -129,9 +130,8 @@ class ModelConfig:
         object.__setattr__(self, "beta", tuple(float(b) for b in _as_tuple(beta, len(dims), "model.beta")))
         for b in self.beta:
             _check_positive("model.beta", b, allow_zero=True)
-        if self.broadcast_top not in (True, False) or (self.broadcast_top and self.kind != "vlae"):
-            raise ValueError(f"model.broadcast_top={self.broadcast_top!r} is not valid; give True or False (True "
-                             "only for model.kind='vlae': the chain models' top rung decodes z_1)")
+        if self.broadcast_top not in (True, False):
+            raise ValueError(f"model.broadcast_top={self.broadcast_top!r} is not valid; give True or False")
         if self.broadcast_rungs < 0 or (self.kind == "vlae" and self.broadcast_rungs > len(dims) - 1):
             raise ValueError(f"model.broadcast_rungs={self.broadcast_rungs!r} is not valid; give 0..{len(dims) - 1}: "
                              "how many of the convolutional rungs, from the pixels up, inject a tiled vector")

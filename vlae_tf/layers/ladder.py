@@ -40,7 +40,7 @@ def make_rungs(config, head_dims, inject: bool, top_code_dim: int, dtype=None) -
                           injection=injection, name=f"rung_{level}", **common))
     top = len(shapes) + 1
     rungs.append(Rung(top, shapes[-1], top=True, latent_dim=head_dims[-1], code_dim=top_code_dim,
-                      injection="broadcast" if config.broadcast_top else "none", name=f"rung_{top}", **common))
+                      injection="broadcast" if inject and config.broadcast_top else "none", name=f"rung_{top}", **common))
     return rungs
 
 
