@@ -7,7 +7,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 3
 
 .PHONY: demo test test-random test-fast bench venv clean
 
-$(STAMP): setup.py
+$(STAMP): setup.py pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[test]"
@@ -16,7 +16,7 @@ $(STAMP): setup.py
 venv: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/vlae-train --preset shapes --out runs/demo --epochs 8 --demo
+	$(BIN)/vlae-train --preset shapes --out runs/demo --steps 4000 --precision auto --demo
 
 # -p no:randomly: CI runs the suite in file order (pytest-randomly, a test dependency, would shuffle it).
 test: $(STAMP)
