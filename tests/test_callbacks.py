@@ -26,7 +26,7 @@ def grid_size(rows, cols, cell):
 
 
 class TinyDecoder(keras.Model):
-    """A stand-in with the model interface the callback needs: config, decode, reconstruct; fits on codes."""
+    """A stand-in with the model interface the callback needs: config, encode, decode, reconstruct; fits on codes."""
 
     def __init__(self):
         super().__init__()
@@ -46,6 +46,11 @@ class TinyDecoder(keras.Model):
 
     def reconstruct(self, images):
         return 1.0 - tf.convert_to_tensor(images)
+
+    def encode(self, images):
+        # A deterministic code per rung: the image's mean brightness, so the traversal rows differ.
+        brightness = tf.reduce_mean(tf.convert_to_tensor(images), axis=[1, 2, 3])[:, None]
+        return [(brightness * tf.ones((1, d)), tf.ones((len(images), d))) for d in LATENT_DIMS]
 
 
 def read_images(run_dir):

@@ -146,3 +146,20 @@ def test_gif_frames_sweep_back_and_forth(tmp_path):
         assert gif.info["loop"] == 0 and gif.info["duration"] == 120
     again = animation.traversal_frames(fn, 1, num_samples=3, num_values=5, cell_size=32, seed=3)
     assert all(np.array_equal(a, b) for a, b in zip(frames, again))
+
+
+def test_traversals_around_given_codes_keep_each_rows_codes_and_label_the_rows_as_images():
+    generator_fn = coloured_generator()
+    row_codes = [np.array([[3.0, 0.0], [-3.0, 0.0]], np.float32), np.array([[0.0, 0.0, 1.0], [0.0, 0.0, -1.0]],
+                                                                           np.float32)]
+    grid = visualize.traversal_grid(generator_fn, 2, mode="direction", values=[-1.0, 0.0, 1.0], row_codes=row_codes)
+    cells_ = figures.cells(grid, 2, 3)
+    # Rung 1 is held at each row's code: the red channel is sigmoid(z_1[0]) in every cell of that row.
+    np.testing.assert_allclose(cells_[:3, 0, 0, 0], 1 / (1 + np.exp(-3.0)), rtol=1e-6)
+    np.testing.assert_allclose(cells_[3:, 0, 0, 0], 1 / (1 + np.exp(3.0)), rtol=1e-6)
+    with_images = figures.traversal_figure(generator_fn, 2, num_cols=3, row_codes=row_codes, cell_size=32)
+    with_samples = figures.traversal_figure(generator_fn, 2, num_rows=2, num_cols=3, cell_size=32)
+    assert with_images.shape == with_samples.shape  # two rows either way
+    assert not np.array_equal(with_images, with_samples)  # other codes, other labels ("image i")
+    frames = animation.traversal_frames(generator_fn, 2, num_values=3, row_codes=row_codes, cell_size=32)
+    assert len(frames) == 4 and frames[0].shape[1] > 2 * 32  # two images side by side

@@ -106,7 +106,8 @@ class TraversalImages(keras.callbacks.Callback):
             save_pngs(grids, self.png_dir)
             if self.gifs:
                 save_gifs(model_animations(self.model, num_values=self.num_cols, seed=self.seed,
-                                           cell_size=self.cell_size), self.png_dir)
+                                           cell_size=self.cell_size, images=self.reconstruction_images),
+                          self.png_dir)
         return grids
 
     def _write_epoch(self, epoch: int) -> None:

@@ -38,21 +38,32 @@ def save_gifs(animations: Mapping[str, Sequence[np.ndarray]], png_dir: str | os.
             for name, frames in animations.items()]
 
 
+def image_codes(model: Any, images: Any) -> list[np.ndarray]:
+    """The posterior means ``[n, d_l]`` per rung of ``images``: traversals around real images, whose other
+    rungs hold codes the decoder was trained on, show more than ones around prior draws early in training."""
+    return [np.asarray(mean) for mean, _ in model.encode(np.asarray(images, np.float32))]
+
+
 def model_figures(model: Any, reconstruction_images: Any = None, **options: Any) -> dict[str, np.ndarray]:
     """``visualize.figure_set`` of ``model`` (``options`` are its keyword arguments), plus ``reconstructions``
-    of ``reconstruction_images`` through ``model.reconstruct`` when given. Both training loops log this.
+    of ``reconstruction_images`` through ``model.reconstruct`` when given, and then the traversals are taken
+    around the codes of the first ``num_rows`` of those images (one row each). Both training loops log this.
     """
-    reconstructions = None
+    reconstructions = row_codes = None
     if reconstruction_images is not None:
         originals = np.asarray(reconstruction_images, np.float32)
         reconstructions = (originals, np.asarray(model.reconstruct(originals)))
-    return figures.figure_set(model, reconstructions=reconstructions, **options)
+        row_codes = image_codes(model, originals[:options.get("num_rows", figures.NUM_ROWS)])
+    return figures.figure_set(model, reconstructions=reconstructions, row_codes=row_codes, **options)
 
 
-def model_animations(model: Any, num_samples: int = 4, num_values: int = 9, seed: int = 0,
-                     cell_size: int = 96) -> dict[str, list[np.ndarray]]:
-    """``{"traversal/rung_{l}": frames}`` for every rung (``visualize.traversal_frames``)."""
+def model_animations(model: Any, num_samples: int = 4, num_values: int = 9, seed: int = 0, cell_size: int = 96,
+                     images: Any = None) -> dict[str, list[np.ndarray]]:
+    """``{"traversal/rung_{l}": frames}`` for every rung (``visualize.traversal_frames``); around the codes of
+    the first ``num_samples`` of ``images`` when given."""
     generator_fn = visualize.generator_fn_from_model(model)
+    row_codes = None if images is None else image_codes(model, np.asarray(images)[:num_samples])
     return {f"traversal/rung_{l}": animation.traversal_frames(generator_fn, l, num_samples=num_samples,
-                                                              num_values=num_values, seed=seed, cell_size=cell_size)
+                                                              num_values=num_values, seed=seed, cell_size=cell_size,
+                                                              row_codes=row_codes)
             for l in range(1, len(generator_fn.latent_dims) + 1)}

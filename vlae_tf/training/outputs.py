@@ -31,7 +31,7 @@ def write_outputs(out: pathlib.Path, model, metrics: dict, summaries: Summaries,
     """``metrics.json``, and the figures of ``model`` (reconstructions of ``examples``) in ``images/``."""
     images = out / run_dir.IMAGE_DIR
     save_pngs(summaries.grids(model, examples), images)
-    save_gifs(model_animations(model, seed=summaries.image_seed), images)
+    save_gifs(model_animations(model, seed=summaries.image_seed, images=examples), images)
     (out / run_dir.METRICS_FILE).write_text(json.dumps(metrics, indent=2))
 
 

@@ -31,6 +31,8 @@ from vlae_tf.visualize.grids import (MODES, manifold_grid, reconstruction_grid, 
 from vlae_tf.visualize.images import as_images, cells
 
 VALUE_RANGE = 2.0  # sweeps cover +-2 prior standard deviations, about 95% of the prior's mass along u
+NUM_ROWS = 8  # rows of a traversal figure: codes of the other rungs (or images) it is taken around
+
 MODE_NOTES = {"direction": "along a random direction", "dims": "one dimension per block of rows",
               "sample": "random codes per column"}
 
@@ -59,13 +61,15 @@ def panel_title(rung: int, num_rungs: int) -> str:
 
 def traversal_figure(model_or_fn: Any, rung: int, latent_dims: Sequence[int] | None = None, num_rows: int = 8,
                      num_cols: int = 9, mode: str = "direction", values: Sequence[float] | None = None,
-                     seed: int = 0, cell_size: int = 96, font_size: int = 14) -> np.ndarray:
+                     seed: int = 0, cell_size: int = 96, font_size: int = 14,
+                     row_codes: Sequence[np.ndarray] | None = None) -> np.ndarray:
     """One rung's traversal: title ``rung l (d_l dims): <mode>``, the values above the columns, ``sample i``
-    (``dim j, sample i`` in ``mode="dims"``) left of the rows. Arguments as in ``grids.traversal_grid``.
+    (or ``image i`` when ``row_codes`` are the codes of real images; ``dim j, ...`` in ``mode="dims"``) left of
+    the rows. Arguments as in ``grids.traversal_grid``.
     """
     generator_fn, dims = resolve(model_or_fn, latent_dims)
-    grid, col_labels = _traversal(generator_fn, rung, dims, num_rows, num_cols, mode, values, seed)
-    row_labels = [f"sample {i + 1}" for i in range(num_rows)]
+    grid, col_labels = _traversal(generator_fn, rung, dims, num_rows, num_cols, mode, values, seed, row_codes)
+    row_labels = _row_labels(num_rows, row_codes)
     if mode == "dims":
         row_labels = [f"dim {j + 1}, {label}" for j in range(dims[rung - 1]) for label in row_labels]
     return labels.labelled_grid(cells(grid, len(row_labels), len(col_labels)), len(col_labels), cell_size,
@@ -74,11 +78,12 @@ def traversal_figure(model_or_fn: Any, rung: int, latent_dims: Sequence[int] | N
 
 def traversals_figure(model_or_fn: Any, latent_dims: Sequence[int] | None = None, num_rows: int = 8,
                       num_cols: int = 9, mode: str = "direction", values: Sequence[float] | None = None,
-                      seed: int = 0, cell_size: int = 96, font_size: int = 14) -> np.ndarray:
+                      seed: int = 0, cell_size: int = 96, font_size: int = 14,
+                      row_codes: Sequence[np.ndarray] | None = None) -> np.ndarray:
     """The paper's figure (Zhao et al. 2017, SVHN and CelebA): one panel per rung side by side, rung 1 left.
 
-    In every panel row i fixes the same random codes of the other rungs and the columns sweep that panel's
-    rung; ``mode`` is ``"direction"`` (values along one random unit direction per rung) or ``"sample"`` (a
+    In every panel row i fixes the same codes of the other rungs (random, or ``row_codes``: e.g. the posterior
+    means of real images) and the columns sweep that panel's rung; ``mode`` is ``"direction"`` (values along one random unit direction per rung) or ``"sample"`` (a
     random rung code per column), since a per-dimension block per rung would give panels of unequal height.
     """
     generator_fn, dims = resolve(model_or_fn, latent_dims)
@@ -86,13 +91,15 @@ def traversals_figure(model_or_fn: Any, latent_dims: Sequence[int] | None = None
         raise ValueError(f"mode={mode!r} is not valid for the side-by-side figure; choose one of direction, sample")
     panels = []
     for rung in range(1, len(dims) + 1):
-        grid, col_labels = _traversal(generator_fn, rung, dims, num_rows, num_cols, mode, values, seed)
-        row_labels = [f"sample {i + 1}" for i in range(num_rows)] if rung == 1 else None
-        panels.append(labels.labelled_grid(cells(grid, num_rows, len(col_labels)), len(col_labels), cell_size,
+        grid, col_labels = _traversal(generator_fn, rung, dims, num_rows, num_cols, mode, values, seed, row_codes)
+        row_labels = _row_labels(num_rows, row_codes) if rung == 1 else None
+        rows = len(_row_labels(num_rows, row_codes))
+        panels.append(labels.labelled_grid(cells(grid, rows, len(col_labels)), len(col_labels), cell_size,
                                            panel_title(rung, len(dims)), col_labels, row_labels, font_size))
     body = labels.hstack(panels, spacing=3 * labels.pad(font_size))
     what = "value along a random direction" if mode == "direction" else "a random code"
-    header = labels.title_band(f"each row fixes the other rungs; each column sets one rung's code ({what})",
+    rows = "the other rungs at the codes of a test image" if row_codes is not None else "the other rungs"
+    header = labels.title_band(f"each row fixes {rows}; each column sets one rung's code ({what})",
                                body.shape[1], font_size)
     return labels.vstack([header, body])
 
@@ -132,19 +139,21 @@ def reconstructions_figure(originals: Any, reconstructions: Any, cols: int = 8, 
                                 row_labels=["original", "reconstruction"] * (rows // 2), font_size=font_size)
 
 
-def figure_set(model_or_fn: Any, latent_dims: Sequence[int] | None = None, num_rows: int = 8, num_cols: int = 9,
+def figure_set(model_or_fn: Any, latent_dims: Sequence[int] | None = None, num_rows: int = NUM_ROWS, num_cols: int = 9,
                mode: str = "direction", num_samples: int = 64, manifolds: bool = True, seed: int = 0,
-               cell_size: int = 96, reconstructions: tuple[Any, Any] | None = None) -> dict[str, np.ndarray]:
+               cell_size: int = 96, reconstructions: tuple[Any, Any] | None = None,
+               row_codes: Sequence[np.ndarray] | None = None) -> dict[str, np.ndarray]:
     """The labelled figures of a model by TensorBoard tag: ``traversal/rung_{l}`` per rung, ``traversals`` (the
     side-by-side figure; ``mode="direction"`` there when ``mode="dims"``), ``manifold/rung_{l}`` per 2-dim rung
     (when ``manifolds``), ``samples``, and ``reconstructions`` given ``(originals, reconstructions)``.
     """
     generator_fn, dims = resolve(model_or_fn, latent_dims)
     options = dict(num_rows=num_rows, num_cols=num_cols, seed=seed, cell_size=cell_size)
-    figures = {f"traversal/rung_{l}": traversal_figure(generator_fn, l, dims, mode=mode, **options)
+    figures = {f"traversal/rung_{l}": traversal_figure(generator_fn, l, dims, mode=mode, row_codes=row_codes,
+                                                       **options)
                for l in range(1, len(dims) + 1)}
     figures["traversals"] = traversals_figure(generator_fn, dims, mode="sample" if mode == "sample" else "direction",
-                                              **options)
+                                              row_codes=row_codes, **options)
     if manifolds:
         figures.update({f"manifold/rung_{l}": manifold_figure(generator_fn, l, dims, seed=seed, cell_size=cell_size)
                         for l in range(1, len(dims) + 1) if dims[l - 1] == 2})
@@ -154,13 +163,21 @@ def figure_set(model_or_fn: Any, latent_dims: Sequence[int] | None = None, num_r
     return figures
 
 
-def _traversal(generator_fn, rung, dims, num_rows, num_cols, mode, values, seed) -> tuple[np.ndarray, list[str]]:
+def _row_labels(num_rows: int, row_codes: Sequence[np.ndarray] | None) -> list[str]:
+    if row_codes is None:
+        return [f"sample {i + 1}" for i in range(num_rows)]
+    return [f"image {i + 1}" for i in range(len(row_codes[0]))]
+
+
+def _traversal(generator_fn, rung, dims, num_rows, num_cols, mode, values, seed,
+               row_codes=None) -> tuple[np.ndarray, list[str]]:
     """(numpy traversal grid, its column labels)."""
     if mode not in MODES:
         raise ValueError(f"mode={mode!r} is not valid; choose one of {', '.join(MODES)}")
     if mode == "sample":
-        grid = traversal_grid(generator_fn, rung, dims, num_rows, num_cols, mode, seed=seed)
+        grid = traversal_grid(generator_fn, rung, dims, num_rows, num_cols, mode, seed=seed, row_codes=row_codes)
         return grid, [f"draw {k + 1}" for k in range(num_cols)]
     values = sweep_values(num_cols) if values is None else np.asarray(values, np.float32)
-    grid = traversal_grid(generator_fn, rung, dims, num_rows, mode=mode, values=values, seed=seed)
+    grid = traversal_grid(generator_fn, rung, dims, num_rows, mode=mode, values=values, seed=seed,
+                          row_codes=row_codes)
     return grid, value_labels(values)
