@@ -5,7 +5,7 @@ import keras
 import numpy as np
 
 from tests.tiny_configs import tiny_config, tiny_images
-from vlae_tf import distributions
+from vlae_tf import distributions, presets
 from vlae_tf.models import LVAE
 
 
@@ -17,9 +17,10 @@ def build(**overrides):
 def test_from_preset_and_interface():
     keras.utils.set_random_seed(0)
     model = LVAE.from_preset("shapes_lvae")
-    assert model.kind == "lvae" and model.model_config.latent_dims == (3, 3, 3)
+    dims = presets.get("shapes").model.latent_dims
+    assert model.kind == "lvae" and model.model_config.latent_dims == dims
     # Every rung has a bottom-up head; the generative model is the chain p(z_2 | z_3), p(z_1 | z_2).
-    assert [r.q.latent_dim for r in model.rungs] == [3, 3, 3] and len(model.priors) == 2
+    assert tuple(r.q.latent_dim for r in model.rungs) == dims and len(model.priors) == 2
 
 
 def test_encode_is_the_top_down_merge_along_the_chain_of_means():
