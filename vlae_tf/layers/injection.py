@@ -12,9 +12,8 @@ from vlae_tf.layers.blocks import LayerStack, activation_layer
 from vlae_tf.layers.serialization import serializable
 
 
-@serializable
-class LatentProjection(LayerStack):
-    """z [B, d] -> feature map [B, *target_shape]: an optional hidden dense layer, then a dense map reshaped."""
+class CodeMap(LayerStack):
+    """z [B, d] -> features [B, *target_shape]: an optional hidden dense layer, then ``_output_layers()``."""
 
     def __init__(self, target_shape, hidden_units: int = 0, activation: str = "leaky_relu", **kwargs):
         super().__init__(**kwargs)
@@ -24,9 +23,10 @@ class LatentProjection(LayerStack):
         if hidden_units:
             self._stack += [keras.layers.Dense(hidden_units, dtype=self.dtype_policy),
                             activation_layer(activation, self.dtype_policy)]
-        self._stack += [keras.layers.Dense(math.prod(self.target_shape), dtype=self.dtype_policy),
-                        activation_layer(activation, self.dtype_policy),
-                        keras.layers.Reshape(self.target_shape, dtype=self.dtype_policy)]
+        self._stack += self._output_layers()
+
+    def _output_layers(self) -> list:
+        raise NotImplementedError
 
     def call(self, z):
         return super().call(keras.ops.cast(z, self.compute_dtype))
@@ -40,7 +40,17 @@ class LatentProjection(LayerStack):
 
 
 @serializable
-class LatentBroadcast(LayerStack):
+class LatentProjection(CodeMap):
+    """z [B, d] -> feature map [B, *target_shape]: an optional hidden dense layer, then a dense map reshaped."""
+
+    def _output_layers(self) -> list:
+        return [keras.layers.Dense(math.prod(self.target_shape), dtype=self.dtype_policy),
+                activation_layer(self.activation, self.dtype_policy),
+                keras.layers.Reshape(self.target_shape, dtype=self.dtype_policy)]
+
+
+@serializable
+class LatentBroadcast(CodeMap):
     """``v_l`` without spatial layout: z [B, d] -> one vector [B, C] tiled to [B, H, W, C].
 
     Every position receives the same features, so the rung can change per-pixel statistics (a colour,
@@ -49,28 +59,14 @@ class LatentBroadcast(LayerStack):
     it lets the top code say *what* is drawn while the rungs below say *where*.
     """
 
-    def __init__(self, target_shape, hidden_units: int = 0, activation: str = "leaky_relu", **kwargs):
-        super().__init__(**kwargs)
-        self.target_shape = tuple(int(s) for s in target_shape)
-        self.hidden_units, self.activation = hidden_units, activation
-        self._stack = []
-        if hidden_units:
-            self._stack += [keras.layers.Dense(hidden_units, dtype=self.dtype_policy),
-                            activation_layer(activation, self.dtype_policy)]
-        self._stack += [keras.layers.Dense(self.target_shape[-1], dtype=self.dtype_policy),
-                        activation_layer(activation, self.dtype_policy)]
+    def _output_layers(self) -> list:
+        return [keras.layers.Dense(self.target_shape[-1], dtype=self.dtype_policy),
+                activation_layer(self.activation, self.dtype_policy)]
 
     def call(self, z):
-        v = super().call(keras.ops.cast(z, self.compute_dtype))
+        v = super().call(z)
         height, width, _ = self.target_shape
         return keras.ops.tile(v[:, None, None, :], (1, height, width, 1))
-
-    def compute_output_shape(self, input_shape):
-        return (input_shape[0],) + self.target_shape
-
-    def get_config(self):
-        return {**super().get_config(), "target_shape": self.target_shape, "hidden_units": self.hidden_units,
-                "activation": self.activation}
 
 
 @serializable
