@@ -117,11 +117,15 @@ def main_args(argv=None) -> int:
             # run_fit would resume the finished run (and train nothing); only this --out folder's run is removed
             say(f"{tag}: --retrain removes {run}")
             shutil.rmtree(run)
-        if args.retrain or not (run / run_dir.MODEL_FILE).exists():
+        trained_before = (run / run_dir.MODEL_FILE).exists()
+        if not trained_before:
             unit, amount = next(iter(budget.items()))
             say(f"{tag}: training {amount} {unit} into {run}")
-            start = time.time()
-            run_fit(config, str(run), epochs=budget.get("epochs"), steps=budget.get("steps"), verbose=fit_verbose)
+        start = time.time()
+        # A finished run of this configuration and budget returns at once; one of another configuration
+        # (other --set, --seed or preset) is refused in one line, so old models are never reported as new ones.
+        run_fit(config, str(run), epochs=budget.get("epochs"), steps=budget.get("steps"), verbose=fit_verbose)
+        if not trained_before:
             (run / "train_time.json").write_text(json.dumps({"train_seconds": time.time() - start, **budget}))
         timing = run / "train_time.json"
         extra[kind] = json.loads(timing.read_text()) if timing.exists() else {}

@@ -11,8 +11,7 @@ TensorBoard images (:mod:`vlae_tf.visualize.figures`; cells upscaled to ``cell_s
 
 Images go to ``<log_dir>/images``, a run of its own next to the ``train`` and ``validation`` runs that
 ``keras.callbacks.TensorBoard(log_dir)`` writes. Their step is the optimizer step
-(``model.optimizer.iterations``), the x axis the custom loop uses too, so both loops log images under the same
-tags and steps. With ``png_dir`` the callback also saves ``traversal_rung_{l}.png``, ``traversals.png``,
+(``model.optimizer.iterations``); the tags are those ``vlae-train``'s loops write. With ``png_dir`` the callback also saves ``traversal_rung_{l}.png``, ``traversals.png``,
 ``manifold_rung_{l}.png``, ``samples.png``, ``reconstructions.png`` and an animated ``traversal_rung_{l}.gif``
 per rung there.
 """

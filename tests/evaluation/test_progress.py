@@ -83,3 +83,23 @@ def test_vlae_compare_names_each_model_and_its_stage(tmp_path, monkeypatch, caps
     # vlae-compare adds train_time.json
     assert sorted(p.name for p in (tmp_path / "vlae").iterdir()) == [run_dir.CONFIG_FILE, "train_time.json", "trained"]
     assert (tmp_path / "vlae" / "trained").read_text() == "1"
+
+
+def test_vlae_compare_hands_an_existing_run_to_run_fit_which_checks_its_configuration(tmp_path, monkeypatch, capsys):
+    # A finished run is not skipped blindly: run_fit returns at once for the same configuration and refuses
+    # another one (tests/training/test_fit_runs.py), so old models are never reported under new settings.
+    calls = []
+    monkeypatch.setattr(keras_fit, "run_fit", lambda config, out, **kw: calls.append((config.model.beta, out)))
+    monkeypatch.setattr(run_model, "load_model", lambda run: None)
+    monkeypatch.setattr(figures, "traversal_grids", lambda model: {})
+    monkeypatch.setattr(figures, "side_by_side_traversals", lambda grids, path: None)
+    monkeypatch.setattr(figures, "kl_bars", lambda kls, path: None)
+    monkeypatch.setattr(report, "evaluate_run_folder", lambda run, options, **kw: {"kl_per_rung": []})
+    monkeypatch.setattr(comparison, "markdown", lambda results, title, extra: "REPORT\n")
+    monkeypatch.setattr(comparison, "claims", lambda results: {})
+    (tmp_path / "vlae").mkdir()
+    (tmp_path / "vlae" / run_dir.MODEL_FILE).write_text("a finished run")
+    argv = ["--preset", "shapes", "--models", "vlae", "--budget", "7", "--out", str(tmp_path), "--quiet",
+            "--set", "model.beta=4.0"]
+    assert compare_cli.main(argv) == 0
+    assert calls == [((4.0, 4.0, 4.0), str(tmp_path / "vlae"))]

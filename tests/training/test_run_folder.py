@@ -116,3 +116,11 @@ def test_load_model_finds_the_fit_checkpoint_of_an_interrupted_run_or_says_what_
     atomic.save_model_atomically(model, tmp_path / "checkpoints" / "model.keras")  # an earlier fit run's
     loaded = run_model.load_model(tmp_path)
     assert all((a.numpy() == b.numpy()).all() for a, b in zip(model.variables, loaded.variables))
+
+
+def test_a_config_json_written_before_a_field_existed_resumes_as_its_default():
+    stored = json.loads(json.dumps(tiny_config().to_dict()))
+    del stored["model"]["broadcast_top"], stored["model"]["pre_kl"]  # as an older version wrote config.json
+    assert run_folder.config_differences(stored, tiny_config()) == []
+    assert run_folder.config_differences(stored, tiny_config(**{"model.broadcast_top": True})) == [
+        "model.broadcast_top: False -> True"]

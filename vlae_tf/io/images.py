@@ -1,5 +1,5 @@
-"""The images both training loops log (the fit loop's ``TraversalImages`` callback and the custom loop's
-``Summaries``), and how they are written: TensorBoard image summaries, PNG files and animated GIFs.
+"""The images both training loops log (``training.summaries.Summaries``, which the custom loop and the fit loop's
+``RunCallback`` share, and the ``TraversalImages`` callback for user ``fit`` calls), and how they are written: TensorBoard image summaries, PNG files and animated GIFs.
 Names such as ``traversal/rung_2`` become TensorBoard tags and, with "/" replaced by "_", file names.
 """
 

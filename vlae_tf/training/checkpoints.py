@@ -1,4 +1,4 @@
-"""Checkpoints of the custom loop: ``tf.train.CheckpointManager`` with a fallback past unreadable ones.
+"""Checkpoints of both training loops: ``tf.train.CheckpointManager`` with a fallback past unreadable ones.
 
 What is saved: every model variable (weights and the noise seed-generator state), every optimizer variable
 (slots, iteration count, loss scale), the loop's step and skipped-step counters. The data position is not

@@ -71,8 +71,13 @@ def stored_config(run_dir) -> dict | None:
 
 def config_differences(stored: dict, config: ExperimentConfig, allowed=RESUMABLE) -> list[str]:
     """``["model.activation: relu -> elu", ...]`` for each field of ``config`` that differs from ``stored``
-    (a ``config.json`` mapping) and is not in ``allowed``."""
-    new = json.loads(json.dumps(config.to_dict()))  # tuples become lists, as in the stored file
+    (a ``config.json`` mapping) and is not in ``allowed``. Fields the stored file lacks (written before they
+    existed) count as their defaults, which reproduce the behaviour of the code that wrote it."""
+    new = _as_json(config)
+    try:
+        stored = _as_json(ExperimentConfig.from_dict(stored))
+    except (TypeError, ValueError):
+        pass  # a file this code cannot read as a config: compare it as it is
     out = []
     for section in sorted(set(stored) | set(new)):
         old_fields, new_fields = stored.get(section, {}), new.get(section, {})
@@ -81,6 +86,10 @@ def config_differences(stored: dict, config: ExperimentConfig, allowed=RESUMABLE
             if old != value and key not in allowed:
                 out.append(f"{key}: {old!r} -> {value!r}".replace("'", ""))
     return out
+
+
+def _as_json(config: ExperimentConfig) -> dict:
+    return json.loads(json.dumps(config.to_dict()))  # tuples become lists, as in config.json
 
 
 def check_config(run_dir, config: ExperimentConfig) -> None:
@@ -149,14 +158,15 @@ def claim(run_dir, config: ExperimentConfig, resume: bool = True, chief: bool = 
     """
     path = check_writable(run_dir)
     check_config(path, config)
-    if not resume and has_previous_run(path):
-        raise FileExistsError(f"{path} holds a previous run and --no-resume will not mix a new one into it; "
-                              "use a new --out or delete the folder")
-    if not chief:
+    if not chief:  # the chief may already have written the folder: --no-resume is its check alone
         yield path
         return
     with locked(path):
-        check_config(path, config)  # again: another run may have written the folder before we held the lock
+        # Under the lock: another run may have written the folder before we held it.
+        check_config(path, config)
+        if not resume and has_previous_run(path):
+            raise FileExistsError(f"{path} holds a previous run and --no-resume will not mix a new one into it; "
+                                  "use a new --out or delete the folder")
         remove_stale_files(path)
         yield path
 

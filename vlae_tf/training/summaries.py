@@ -1,15 +1,16 @@
-"""TensorBoard output of the custom loop, written by the chief only.
+"""TensorBoard output of both training loops (the custom loop, and ``model.fit`` through ``RunCallback``),
+written by the chief only.
 
     <run>/logs/train/    scalars every ``train.summary_every`` steps: ``loss``, ``elbo``, ``recon``, ``kl``,
                          ``kl/rung_{l}`` (means over the steps since the last write, skipped steps left out),
                          ``kl_weight``, ``learning_rate``, ``loss_scale`` (mixed_float16), ``images_per_second``
                          and ``skipped_steps`` (the run's total)
     <run>/logs/images/   every ``train.image_every`` steps the labelled figures of ``vlae_tf.io.images.model_figures``
-                         (those of the fit loop's ``TraversalImages`` callback): ``traversal/rung_{l}`` per rung,
+                         (as the ``TraversalImages`` callback writes them): ``traversal/rung_{l}`` per rung,
                          ``traversals``, ``manifold/rung_{l}`` per 2-dim rung, ``samples``, ``reconstructions``
 
-The two runs sit side by side like the ``train`` and ``images`` runs of ``model.fit`` with the
-``TraversalImages`` callback, so ``tensorboard --logdir <run>/logs`` shows either loop the same way.
+The x axis is the run's training step in both loops, so ``tensorboard --logdir <run>/logs`` overlays a fit
+run and a custom run.
 """
 
 from __future__ import annotations
