@@ -150,9 +150,12 @@ def test_compare_cli_argument_parsing():
 
 
 def test_compare_cli_trains_evaluates_and_reports_every_model(tmp_path, monkeypatch):
-    trained = []
+    trained, finished = [], []
 
     def fake_fit(config, out, epochs=None, steps=None, verbose=0):  # training itself is tested in tests/models
+        if (pathlib.Path(out) / run_dir.MODEL_FILE).exists():  # as run_fit: a finished run returns at once
+            finished.append(config.model.kind)
+            return
         trained.append((config.model.kind, steps))
         make_run(config, pathlib.Path(out))
 
@@ -169,4 +172,5 @@ def test_compare_cli_trains_evaluates_and_reports_every_model(tmp_path, monkeypa
     assert (tmp_path / "traversals.png").exists() and (tmp_path / "vlae" / report.EVAL_JSON).exists()
     assert "## The paper's claims, checked" in (tmp_path / "comparison.md").read_text()
     argv[argv.index("vlae,hvae,vae")] = "vlae"
-    assert compare_cli.main(argv) == 0 and len(trained) == 3  # an existing run is evaluated, not retrained
+    # An existing run is handed to run_fit (which checks its configuration), evaluated, not retrained.
+    assert compare_cli.main(argv) == 0 and len(trained) == 3 and finished == ["vlae"]
