@@ -61,6 +61,10 @@ def test_bad_data_and_train_values_are_named():
         TrainConfig(precision="float16")
     with pytest.raises(ValueError, match=r"data.batch_size=0"):
         DataConfig(batch_size=0)
+    with pytest.raises(ValueError, match=r"train.lr_decay_steps=0 .*int > 0, or None"):
+        TrainConfig(lr_decay_steps=0)
+    with pytest.raises(ValueError, match=r"train.lr_decay_floor=1.5 .*\[0, 1\]"):
+        TrainConfig(lr_decay_floor=1.5)
 
 
 def test_scalar_beta_broadcasts_per_rung():

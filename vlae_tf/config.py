@@ -210,6 +210,11 @@ class TrainConfig:
     image_every: int = 1000  # steps between TensorBoard traversal images (both loops)
     max_nonfinite_steps: int = 10  # consecutive non-finite steps that stop a run
     clip_norm: float | None = None  # global gradient-norm clip; None disables
+    # Cosine decay of the learning rate from learning_rate to lr_decay_floor * learning_rate over the first
+    # lr_decay_steps steps, constant afterwards (a pure function of the step, so resumes continue it);
+    # None keeps it constant. Annealing the step size sharpens what a short run ends on.
+    lr_decay_steps: int | None = None
+    lr_decay_floor: float = 0.05
 
     def __post_init__(self):
         _check_positive("train.learning_rate", self.learning_rate)
@@ -221,6 +226,13 @@ class TrainConfig:
             _check_positive(f"train.{name}", getattr(self, name))
         if self.clip_norm is not None:
             _check_positive("train.clip_norm", self.clip_norm)
+        steps = self.lr_decay_steps
+        if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int) or steps <= 0):
+            raise ValueError(f"train.lr_decay_steps={steps!r} is not valid; give an int > 0, or None for a "
+                             "constant learning rate")
+        if not 0.0 <= self.lr_decay_floor <= 1.0:
+            raise ValueError(f"train.lr_decay_floor={self.lr_decay_floor!r} is not valid; give a fraction of "
+                             "train.learning_rate in [0, 1]")
 
 
 @dataclass(frozen=True)

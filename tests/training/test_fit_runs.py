@@ -59,6 +59,22 @@ def test_fit_resumes_a_finished_run_and_never_overwrites_it_silently(tmp_path, c
     assert tf.train.latest_checkpoint(str(tmp_path / "checkpoints")).endswith("ckpt-10")
 
 
+def test_a_decaying_learning_rate_is_a_function_of_the_step_across_resumes_and_loops(tmp_path):
+    config = tiny_config(**{**SMALL, "train.learning_rate": 1e-3, "train.lr_decay_steps": 8,
+                            "train.lr_decay_floor": 0.1})
+
+    def saved_rate():
+        optimizer = keras.saving.load_model(tmp_path / "model.keras").optimizer
+        return int(optimizer.iterations.numpy()), float(optimizer.learning_rate.numpy())
+
+    run_fit(config, tmp_path, steps=4, verbose=0)
+    # cosine halfway: 0.1 + 0.9 * (1 + cos(pi / 2)) / 2 = 0.55 of the initial rate
+    assert saved_rate() == (4, pytest.approx(0.55e-3, rel=1e-5))
+    run_custom(config, tmp_path, steps=6, verbose=0)  # the checkpoint does not freeze the rate
+    run_fit(config, tmp_path, steps=10, verbose=0)
+    assert saved_rate() == (10, pytest.approx(0.1e-3, rel=1e-5))  # past lr_decay_steps: the floor
+
+
 def test_fit_and_the_custom_loop_write_the_same_scalars_on_the_step_axis(tmp_path):
     config = tiny_config(**SMALL)
     run_fit(config, tmp_path / "fit", steps=6, verbose=0)

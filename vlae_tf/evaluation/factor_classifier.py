@@ -148,9 +148,17 @@ def dataset_targets(targets: dict):
     return None
 
 
+def classifier_data_config(config):
+    """The data ``config``'s classifier trains on: procedural ``shapes`` draws every seed from one
+    distribution, so one classifier (trained on seed 0's images) reads the runs of every data seed."""
+    if config.data.dataset == "shapes" and config.data.seed != 0:
+        return config.replace(**{"data.seed": 0})
+    return config
+
+
 def dataset_description(config, image_shape, options: ClassifierOptions) -> dict:
     """What the cache key of ``config``'s classifier is made of (batch size and shuffling do not matter)."""
-    d = config.data
+    d = classifier_data_config(config).data
     return {"version": CLASSIFIER_VERSION, "dataset": d.dataset, "data_dir": d.data_dir, "binarize": d.binarize,
             "data_seed": d.seed, "num_train": d.num_train if d.dataset == "shapes" else None,
             "image_shape": list(image_shape), "options": dataclasses.asdict(options)}
@@ -169,7 +177,7 @@ def for_dataset(config, cache_dir=None, options: ClassifierOptions = ClassifierO
     cached = load(cache_dir, key)
     if cached is not None or not fit_if_missing:
         return cached
-    images, targets = data.load_arrays(config, "train", options.max_train, binarize=True)
+    images, targets = data.load_arrays(classifier_data_config(config), "train", options.max_train, binarize=True)
     found = dataset_targets(targets)
     if found is None:
         return None

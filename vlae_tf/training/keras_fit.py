@@ -99,7 +99,7 @@ def run_fit(config: ExperimentConfig, out, epochs: int | None = None, steps: int
                                          model, optimizer, counters)
         restored = ckpts.restore_latest()
         if restored:
-            optimizer.learning_rate = config.train.learning_rate  # may change on resume; the checkpoint holds the old
+            mixed.restore_learning_rate(optimizer, config)
         start = int(counters["step"].numpy())
         train_ds, test_ds = data.build_dataset(config, "train"), data.build_dataset(config, "test")
         per_epoch = steps_per_epoch(config, train_ds)

@@ -38,17 +38,35 @@ def policy_scope(precision: str):
         keras.mixed_precision.set_global_policy(previous)
 
 
+def learning_rate_schedule(config: ExperimentConfig):
+    """``train.learning_rate``, or its cosine decay over ``train.lr_decay_steps`` steps down to
+    ``train.lr_decay_floor`` of it (a ``keras.optimizers.schedules.CosineDecay`` of the optimizer's step)."""
+    train = config.train
+    if train.lr_decay_steps is None:
+        return train.learning_rate
+    return keras.optimizers.schedules.CosineDecay(train.learning_rate, train.lr_decay_steps,
+                                                  alpha=train.lr_decay_floor)
+
+
+def restore_learning_rate(optimizer: keras.optimizers.Optimizer, config: ExperimentConfig) -> None:
+    """After a checkpoint restore: a constant rate is a variable the checkpoint overwrote with the old run's
+    value, so set the configured one (it may change on resume); a schedule is rebuilt from the config."""
+    inner = getattr(optimizer, "inner_optimizer", optimizer)
+    if config.train.lr_decay_steps is None:
+        inner.learning_rate = config.train.learning_rate
+
+
 def build_optimizer(config: ExperimentConfig, precision: str,
                     optimizer: Callable[[], keras.optimizers.Optimizer] | keras.optimizers.Optimizer | None = None
                     ) -> keras.optimizers.Optimizer:
-    """Adam at ``train.learning_rate`` (with ``global_clipnorm=train.clip_norm``) unless ``optimizer`` is given
+    """Adam at ``learning_rate_schedule(config)`` (with ``global_clipnorm=train.clip_norm``) unless ``optimizer`` is given
     (an optimizer or a zero-argument factory); wrapped in a ``LossScaleOptimizer`` for ``mixed_float16``.
 
     Call inside ``strategy.scope()``, so the optimizer's variables are mirrored like the model's. Keras clips
     each replica's share of the gradient before summing the replicas, exactly as ``model.fit`` does.
     """
     if optimizer is None:
-        optimizer = keras.optimizers.Adam(config.train.learning_rate, global_clipnorm=config.train.clip_norm)
+        optimizer = keras.optimizers.Adam(learning_rate_schedule(config), global_clipnorm=config.train.clip_norm)
     elif callable(optimizer) and not isinstance(optimizer, keras.optimizers.Optimizer):
         optimizer = optimizer()
     if precision == "mixed_float16" and not isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
@@ -88,4 +106,5 @@ def learning_rate(optimizer: keras.optimizers.Optimizer) -> float:
     return float(keras.ops.convert_to_numpy(optimizer.learning_rate))
 
 
-__all__ = ["build_optimizer", "fastest_precision", "learning_rate", "loss_scale", "policy_scope"]
+__all__ = ["build_optimizer", "fastest_precision", "learning_rate", "learning_rate_schedule", "loss_scale",
+           "policy_scope", "restore_learning_rate"]

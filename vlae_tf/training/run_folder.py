@@ -34,7 +34,8 @@ LOCK_FILE = ".lock"
 # another (e.g. relu weights loaded under elu). train.precision is not here: mixed_float16 adds loss-scale
 # variables to the optimizer, so its checkpoints do not fit the other precisions.
 RESUMABLE = frozenset({
-    "train.epochs", "train.steps_per_epoch", "train.learning_rate", "train.clip_norm", "train.checkpoint_every",
+    "train.epochs", "train.steps_per_epoch", "train.learning_rate", "train.lr_decay_steps",
+    "train.lr_decay_floor", "train.clip_norm", "train.checkpoint_every",
     "train.keep_checkpoints", "train.summary_every", "train.image_every", "train.max_nonfinite_steps",
     "data.data_dir",
 })

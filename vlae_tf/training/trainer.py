@@ -115,8 +115,8 @@ class Trainer:
                 raise FileExistsError(f"{self.checkpoints.directory} holds checkpoints and resume is off; resume "
                                       "(--resume) or use another run folder")
             self.restored_from = self.checkpoints.restore_latest()
-            if self.restored_from and optimizer is None:  # may change on resume; the checkpoint holds the old one
-                self.optimizer.learning_rate = config.train.learning_rate
+            if self.restored_from and optimizer is None:
+                mixed.restore_learning_rate(self.optimizer, config)
         self.step = int(self._counters["step"].numpy())
         self.skipped_steps = int(self._counters["skipped"].numpy())
         self._check_workers_agree(self.step, "step after restoring (is the run folder shared by every worker?)")
