@@ -8,7 +8,7 @@ from vlae_tf import presets
 IMAGE_SHAPE = (16, 16, 3)
 # Latent sizes and the top rung's injection are pinned so tests keep their shapes when the preset's change.
 TINY = {"model.image_shape": IMAGE_SHAPE, "model.conv_channels": (8, 16), "model.dense_units": 32,
-        "model.latent_dims": (3, 3, 3), "model.broadcast_top": False}
+        "model.latent_dims": (3, 3, 3), "model.broadcast_top": False, "model.late_broadcast": False}
 
 
 def tiny_config(kind: str = "vlae", **overrides):

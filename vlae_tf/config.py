@@ -74,6 +74,10 @@ class ModelConfig:
     # dense map to it: they can set per-pixel statistics (colour) but cannot place anything. 0 is the
     # original code; the shapes preset needs 1 for the VLAE's hierarchy to form (docs/comparison.md).
     broadcast_rungs: int = 0
+    # The broadcast rungs inject after u_l's upsampling instead of before it, followed only by a 1x1 mix: their
+    # code then changes each pixel's features with no spatial layer behind it but the likelihood head's 3x3,
+    # so it can recolour but not resize or reshape (on shapes, the tiled rung 1 otherwise took the scale).
+    late_broadcast: bool = False
     # The top rung's u_L maps z_L to one vector tiled over the grid instead of a dense feature map: the top code
     # then says what is drawn but cannot say where, so position must sit on a rung below. VLAE only: the other
     # kinds decode everything from their top rung's code and keep the dense map (as with broadcast_rungs).
@@ -130,6 +134,11 @@ class ModelConfig:
         object.__setattr__(self, "beta", tuple(float(b) for b in _as_tuple(beta, len(dims), "model.beta")))
         for b in self.beta:
             _check_positive("model.beta", b, allow_zero=True)
+        if self.late_broadcast not in (True, False):
+            raise ValueError(f"model.late_broadcast={self.late_broadcast!r} is not valid; give True or False")
+        if self.late_broadcast and self.broadcast_rungs == 0:
+            raise ValueError("model.late_broadcast=True moves the broadcast rungs' injection; it needs "
+                             "model.broadcast_rungs >= 1")
         if self.broadcast_top not in (True, False):
             raise ValueError(f"model.broadcast_top={self.broadcast_top!r} is not valid; give True or False")
         if self.broadcast_rungs < 0 or (self.kind == "vlae" and self.broadcast_rungs > len(dims) - 1):

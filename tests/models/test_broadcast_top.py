@@ -55,3 +55,36 @@ def test_broadcast_top_is_validated_and_only_the_vlae_uses_it():
     for cls in (vlae_tf.HVAE, vlae_tf.LVAE, vlae_tf.VAE):
         keras.utils.set_random_seed(0)
         assert isinstance(cls(tiny_config(cls.kind, **{"model.broadcast_top": True})).rungs[-1].u, LatentProjection)
+
+
+def test_late_broadcast_injects_after_the_upsampling_through_a_per_pixel_mix():
+    keras.utils.set_random_seed(0)
+    config = tiny_config(**{"model.late_broadcast": True})
+    model = vlae_tf.VLAE(config)
+    rung = model.rungs[0]
+    assert rung.injection == "late_broadcast" and model.rungs[1].injection == "dense"
+    height, width, _ = config.model.image_shape
+    rng = np.random.default_rng(2)
+    g_above = rng.normal(size=(2,) + rung.feature_shape).astype("float32")
+    z = rng.normal(size=(2, rung.latent_dim)).astype("float32")
+    v = rung.v(z).numpy()
+    assert v.shape == (2, height, width, rung.output_channels)  # tiled over u_1's grid, not h_1's
+    assert all(w.shape[:2] == (1, 1) for w in rung.mix.weights if len(w.shape) == 4)  # nothing spatial after z
+    expected = rung.mix(rung.combine([rung.u(g_above), v])).numpy()
+    np.testing.assert_allclose(rung.down(g_above, z).numpy(), expected, rtol=1e-6, atol=1e-6)
+    # Per pixel: where u_1's features agree, the output agrees whatever else differs in g_above.
+    other = g_above.copy()
+    other[:, 0, 0, :] += 5.0  # u_1's 4x4 transposed convolution spreads this to the top-left 4x4 pixels
+    changed = np.abs(rung.down(other, z).numpy() - rung.down(g_above, z).numpy()).max(axis=(0, 3))
+    assert changed[:4, :4].max() > 0 and changed[4:, :].max() == 0 and changed[:, 4:].max() == 0
+
+
+def test_late_broadcast_round_trips_and_needs_a_broadcast_rung(tmp_path):
+    keras.utils.set_random_seed(0)
+    model = vlae_tf.VLAE(tiny_config(**{"model.late_broadcast": True}))
+    images = tiny_images(3)
+    model.save(tmp_path / "m.keras")
+    reloaded = keras.saving.load_model(tmp_path / "m.keras")
+    np.testing.assert_array_equal(reloaded.reconstruct(images).numpy(), model.reconstruct(images).numpy())
+    with pytest.raises(ValueError, match=r"model.late_broadcast=True .*needs model.broadcast_rungs >= 1"):
+        ModelConfig(late_broadcast=True, broadcast_rungs=0)

@@ -7,7 +7,8 @@ from tests.tiny_configs import tiny_config
 from vlae_tf.models import HVAE, LVAE, MODEL_CLASSES, VAE, VLAE
 
 CASES = [(VLAE, {"model.combine": "concat"}), (VLAE, {"model.combine": "add", "model.likelihood": "bernoulli"}),
-         (VLAE, {"model.combine": "gated_add", "model.broadcast_rungs": 0}), (HVAE, {}), (LVAE, {}),
+         (VLAE, {"model.combine": "gated_add", "model.broadcast_rungs": 0}),
+         (VLAE, {"model.late_broadcast": True, "model.broadcast_top": True}), (HVAE, {}), (LVAE, {}),
          (VAE, {"model.likelihood": "bernoulli"})]
 
 

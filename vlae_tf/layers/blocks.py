@@ -32,30 +32,35 @@ class LayerStack(keras.layers.Layer):
 class ConvBlock(LayerStack):
     """``convs`` 4x4 then 3x3 convolutions; the first halves (``direction="down"``) or doubles (``"up"``) H and W.
 
-    [B, H, W, C_in] -> [B, H/2, W/2, filters] (down) or [B, 2H, 2W, filters] (up).
+    [B, H, W, C_in] -> [B, H/2, W/2, filters] (down) or [B, 2H, 2W, filters] (up); ``direction="same"`` keeps
+    the grid with ``kernel_size`` convolutions (e.g. 1x1, a per-pixel mix).
     """
 
     def __init__(self, filters: int, convs: int = 2, activation: str = "leaky_relu", direction: str = "down",
-                 **kwargs):
+                 kernel_size: int = 3, **kwargs):
         super().__init__(**kwargs)
-        if direction not in ("down", "up"):
-            raise ValueError(f"direction={direction!r} is not valid; choose one of down, up")
+        if direction not in ("down", "up", "same"):
+            raise ValueError(f"direction={direction!r} is not valid; choose one of down, up, same")
         self.filters, self.convs, self.activation, self.direction = filters, convs, activation, direction
-        first = keras.layers.Conv2D if direction == "down" else keras.layers.Conv2DTranspose
-        self._stack = [first(filters, 4, strides=2, padding="same", dtype=self.dtype_policy),
-                       activation_layer(activation, self.dtype_policy)]
+        self.kernel_size = kernel_size
+        if direction == "same":
+            first = keras.layers.Conv2D(filters, kernel_size, padding="same", dtype=self.dtype_policy)
+        else:
+            first = (keras.layers.Conv2D if direction == "down" else keras.layers.Conv2DTranspose)(
+                filters, 4, strides=2, padding="same", dtype=self.dtype_policy)
+        self._stack = [first, activation_layer(activation, self.dtype_policy)]
         for _ in range(convs - 1):
-            self._stack += [keras.layers.Conv2D(filters, 3, padding="same", dtype=self.dtype_policy),
+            self._stack += [keras.layers.Conv2D(filters, kernel_size, padding="same", dtype=self.dtype_policy),
                             activation_layer(activation, self.dtype_policy)]
 
     def compute_output_shape(self, input_shape):
         b, h, w, _ = input_shape
-        scale = 0.5 if self.direction == "down" else 2
+        scale = {"down": 0.5, "up": 2, "same": 1}[self.direction]
         return (b, None if h is None else int(h * scale), None if w is None else int(w * scale), self.filters)
 
     def get_config(self):
         return {**super().get_config(), "filters": self.filters, "convs": self.convs,
-                "activation": self.activation, "direction": self.direction}
+                "activation": self.activation, "direction": self.direction, "kernel_size": self.kernel_size}
 
 
 @serializable

@@ -23,8 +23,8 @@ def make_rungs(config, head_dims, inject: bool, top_code_dim: int, dtype=None) -
     """The ``len(conv_channels) + 1`` rungs of ``config`` (built by ``build_rungs``).
 
     head_dims: per rung, the size of its posterior head (0: none). inject: whether the convolutional rungs
-    inject their own code into the top-down path (rungs up to ``broadcast_rungs`` a tiled vector, the others
-    a dense map) or pass the features through. top_code_dim: the size of the code ``u_L`` reads.
+    inject their own code into the top-down path (rungs up to ``broadcast_rungs`` a tiled vector, before or
+    with ``late_broadcast`` after their upsampling; the others a dense map) or pass the features through. top_code_dim: the size of the code ``u_L`` reads.
     """
     shapes = feature_shapes(config)
     if len(head_dims) != len(shapes) + 1:
@@ -35,7 +35,8 @@ def make_rungs(config, head_dims, inject: bool, top_code_dim: int, dtype=None) -
               "activation": config.activation, "dtype": dtype}
     rungs = []
     for level, (shape, channels, dim) in enumerate(zip(shapes, out_channels, head_dims), start=1):
-        injection = "none" if not inject else "broadcast" if level <= config.broadcast_rungs else "dense"
+        broadcast = "late_broadcast" if config.late_broadcast else "broadcast"
+        injection = "none" if not inject else broadcast if level <= config.broadcast_rungs else "dense"
         rungs.append(Rung(level, shape, channels, latent_dim=dim, code_dim=dim if inject else 0,
                           injection=injection, name=f"rung_{level}", **common))
     top = len(shapes) + 1

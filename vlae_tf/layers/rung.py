@@ -9,7 +9,7 @@ from vlae_tf.layers.gaussian_head import GaussianHead
 from vlae_tf.layers.injection import Combine, LatentBroadcast, LatentProjection
 from vlae_tf.layers.serialization import serializable
 
-INJECTIONS = ("none", "dense", "broadcast")
+INJECTIONS = ("none", "dense", "broadcast", "late_broadcast")
 
 
 @serializable
@@ -21,7 +21,9 @@ class Rung(keras.layers.Layer):
     - ``q`` (q_l), posterior head: ``(mean, stddev) [B, latent_dim] = q_l(h_l)``; None when ``latent_dim`` is
       0 (the VAE and the chain models read only the top rung's features).
     - ``v`` (v_l), injection: ``z [B, d] -> [B, *feature_shape]``, a dense map (``"dense"``) or one tiled
-      vector (``"broadcast"``); None with ``injection="none"``.
+      vector (``"broadcast"``); None with ``injection="none"``. ``"late_broadcast"`` tiles the vector over
+      u_l's output instead: ``g_l = mix_l(combine_l(u_l(g_{l+1}), v_l(z)))`` with a 1x1 convolution ``mix_l``,
+      so nothing spatial follows the code within the rung.
     - ``combine`` (combine_l): joins ``g_{l+1}`` and ``v_l(z)`` (``concat | add | gated_add``).
     - ``u`` (u_l), top-down: ``g_l = u_l(combine_l(g_{l+1}, v_l(z_l)))``, a ConvBlock doubling the grid to
       ``output_channels``; the top rung's ``u_L`` maps a code ``[B, d]`` straight to ``feature_shape``: a dense
@@ -57,17 +59,27 @@ class Rung(keras.layers.Layer):
         if latent_dim:
             self.q = GaussianHead(latent_dim, spatial=not top, filters=0 if top else channels, activation=activation,
                                   dtype=dtype, name=f"q_{level}")
-        self.v = self.combine = None
+        self.v = self.combine = self.mix = None
         if injection != "none" and not top:
-            injector = LatentBroadcast if injection == "broadcast" else LatentProjection
-            self.v = injector(self.feature_shape, activation=activation, dtype=dtype, name=f"v_{level}")
+            injector = LatentProjection if injection == "dense" else LatentBroadcast
+            self.v = injector(self._injection_shape(), activation=activation, dtype=dtype, name=f"v_{level}")
             self.combine = Combine(combine, dtype=dtype, name=f"combine_{level}")
+        if injection == "late_broadcast":
+            self.mix = ConvBlock(output_channels, 1, activation, "same", kernel_size=1, dtype=dtype,
+                                 name=f"mix_{level}")
         if top:
             projection = LatentBroadcast if injection == "broadcast" else LatentProjection
             self.u = projection(self.feature_shape, hidden_units=dense_units, activation=activation,
                                 dtype=dtype, name=f"u_{level}")
         else:
             self.u = ConvBlock(output_channels, convs, activation, "up", dtype=dtype, name=f"u_{level}")
+
+    def _injection_shape(self) -> tuple:
+        """The features ``v_l`` produces: h_l's grid, or u_l's (twice as fine) when the rung injects late."""
+        height, width, channels = self.feature_shape
+        if self.injection == "late_broadcast":
+            return (2 * height, 2 * width, self.output_channels)
+        return (height, width, channels)
 
     def build(self, below_shape):
         """Every part, from the shape of ``h_{l-1}`` [B, ...]."""
@@ -79,11 +91,17 @@ class Rung(keras.layers.Layer):
             self.u.build(code_shape)
             return
         g_shape = (below_shape[0],) + self.feature_shape
-        if self.v is not None:
+        late = self.mix is not None
+        if self.v is not None and not late:
             self.v.build(code_shape)
             self.combine.build([g_shape, g_shape])
             g_shape = self.combine.compute_output_shape([g_shape, g_shape])
         self.u.build(g_shape)
+        if late:
+            g_shape = self.u.compute_output_shape(g_shape)
+            self.v.build(code_shape)
+            self.combine.build([g_shape, g_shape])
+            self.mix.build(self.combine.compute_output_shape([g_shape, g_shape]))
 
     def up(self, h_below):
         """``h_l = f_l(h_{l-1})``: [B, H_{l-1}, W_{l-1}, C_{l-1}] -> [B, H_l, W_l, C_l] (top: [B, dense_units])."""
@@ -103,12 +121,14 @@ class Rung(keras.layers.Layer):
         """
         if self.top:
             return self.u(z)
-        if self.v is not None:
-            v = self.v(z)
-            if fade is not None:
-                v = v * keras.ops.cast(fade, v.dtype)
-            g_above = self.combine([g_above, v])
-        return self.u(g_above)
+        if self.v is None:
+            return self.u(g_above)
+        v = self.v(z)
+        if fade is not None:
+            v = v * keras.ops.cast(fade, v.dtype)
+        if self.mix is not None:
+            return self.mix(self.combine([self.u(g_above), v]))
+        return self.u(self.combine([g_above, v]))
 
     def compute_output_shape(self, below_shape):
         return self.f.compute_output_shape(below_shape)
