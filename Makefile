@@ -16,7 +16,7 @@ $(STAMP): setup.py pyproject.toml
 venv: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/vlae-train --preset shapes --out runs/demo --steps 4000 --precision auto --demo
+	$(BIN)/vlae-train --preset shapes --out runs/demo --steps 8000 --precision auto --demo
 
 # -p no:randomly: CI runs the suite in file order (pytest-randomly, a test dependency, would shuffle it).
 test: $(STAMP)

@@ -22,12 +22,13 @@ _OVERRIDES: dict[str, dict[str, Any]] = {
     # 32x32 RGB, factors at three levels (colour / position+scale / shape+rotation); small enough for a CPU.
     # Gaussian likelihood: the images are continuous colours, not binary. Rung 1 and the top rung inject tiled
     # vectors, so only rung 2 can place anything: with dense maps the top rung took the position and no rung
-    # held the shape (3 of 3 seeds now put position on rung 2 and shape on rung 3; docs/comparison.md). Four
-    # dims on rung 1 and the top: two hue circles below, shape and rotation above.
+    # held the shape. Four dims on rung 1 and the top: two hue circles below, shape and rotation above.
+    # Batches of 32: on a CPU, 8000 steps of 32 take about as long as 4000 of 64 and reconstruct the shape
+    # far better (docs/comparison.md); 13 epochs are ~8000 steps.
     "shapes": {"model.image_shape": (32, 32, 3), "model.latent_dims": (4, 3, 4), "model.conv_channels": (32, 64),
                "model.dense_units": 256, "model.likelihood": "gaussian", "model.broadcast_rungs": 1,
                "model.broadcast_top": True,
-               "data.dataset": "shapes", "data.batch_size": 64, "train.learning_rate": 1e-3, "train.epochs": 10},
+               "data.dataset": "shapes", "data.batch_size": 32, "train.learning_rate": 1e-3, "train.epochs": 13},
     "mnist": {**_ORIGINAL, "model.image_shape": (28, 28, 1), "model.latent_dims": (2, 2, 2),
               "model.conv_channels": (64, 128), "data.dataset": "mnist", "data.binarize": "dynamic",
               "train.epochs": 50},
@@ -51,7 +52,7 @@ _PRESETS: dict[str, ExperimentConfig] = {name: _BASE.replace(**o) for name, o in
 # training steps, so the full ladder trains as long as the progression took; the fade is the authors' 5000
 # steps where phases are long, half a phase (the default) where they are short.
 PROGRESSIVE: dict[str, dict[str, Any]] = {
-    "shapes": {"model.progressive_steps": 800},  # ~3100 steps by default: all 3 rungs from step 1600
+    "shapes": {"model.progressive_steps": 2000},  # ~8100 steps by default: all 3 rungs from step 4000
     "mnist": {"model.progressive_steps": 6000},  # ~30000 steps (50 epochs of 600)
     "svhn": {"model.progressive_steps": 5000, "model.fade_in_steps": 2500},  # ~36000 steps, 4 rungs
     "celeba": {"model.progressive_steps": 5000, "model.fade_in_steps": 2500, "model.pre_kl": 0.1},  # authors' coff

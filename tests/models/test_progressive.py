@@ -74,7 +74,7 @@ def test_zero_steps_means_off_and_the_presets_offer_provlae():
     assert ModelConfig(progressive_steps=0).progressive_steps is None
     assert "shapes_provlae" in presets.names()
     config = presets.get("shapes_provlae")
-    assert config.model.kind == "vlae" and config.model.progressive_steps == 800
+    assert config.model.kind == "vlae" and config.model.progressive_steps == 2000
     assert config.replace(**{"model.progressive_steps": None}) == presets.get("shapes")
     assert presets.progressive_overrides("mnist_hvae") == presets.progressive_overrides("mnist")
 
