@@ -45,11 +45,15 @@ def checkpoint_steps(run) -> list[tuple[int, str]]:
 
 def curve(run, probe_train_examples: int = 10000, test_examples: int | None = None) -> list[dict]:
     """One ``{step, logistic: [per rung], knn: [per rung], chance}`` per kept checkpoint of ``run``."""
+    kept = checkpoint_steps(run)
+    if not kept:
+        raise SystemExit(f"{run} holds no checkpoints/ckpt-<step>; train it with train.keep_checkpoints high "
+                         "enough to keep them")
     config = run_dir.load_config(run)
     train_images, train_targets = data.load_arrays(config, "train", probe_train_examples, binarize=True)
     test_images, test_targets = data.load_arrays(config, "test", test_examples, binarize=True)
     points = []
-    for step, prefix in checkpoint_steps(run):
+    for step, prefix in kept:
         model = load_model(run, prefix)
         train_means, _ = model_metrics.posterior_codes(model, train_images)
         test_means, _ = model_metrics.posterior_codes(model, test_images)
@@ -59,9 +63,6 @@ def curve(run, probe_train_examples: int = 10000, test_examples: int | None = No
         print(f"{run} step {step}: logistic per rung " + " ".join(f"{a:.3f}" for a in point["logistic"])
               + "  k-NN " + " ".join(f"{a:.3f}" for a in point["knn"]), flush=True)
         points.append(point)
-    if not points:
-        raise SystemExit(f"{run} holds no checkpoints/ckpt-<step>; train it with train.keep_checkpoints high "
-                         "enough to keep them")
     return points
 
 
