@@ -23,7 +23,7 @@ _OVERRIDES: dict[str, dict[str, Any]] = {
     # Gaussian likelihood: the images are continuous colours, not binary. Rung 1 and the top rung inject tiled
     # vectors, so only rung 2 can place anything: with dense maps the top rung took the position and no rung
     # held the shape. Four dims on rung 1 and the top: two hue circles below, shape and rotation above.
-    # Batches of 32: on a CPU, 8000 steps of 32 take about as long as 4000 of 64 and reconstruct the shape
+    # Batches of 32: on a CPU, 8000 steps of 32 take about as long as 5000 of 64 and reconstruct the shape
     # far better (docs/comparison.md); 13 epochs are ~8000 steps.
     "shapes": {"model.image_shape": (32, 32, 3), "model.latent_dims": (4, 3, 4), "model.conv_channels": (32, 64),
                "model.dense_units": 256, "model.likelihood": "gaussian", "model.broadcast_rungs": 1,

@@ -125,4 +125,4 @@ def test_shapes_needs_square_rgb_and_train_needs_one_batch():
     with pytest.raises(ValueError, match=r"shapes draws square RGB images"):
         load(DataConfig(num_train=64, num_test=8), image_shape=(28, 28, 1))
     with pytest.raises(ValueError, match="fewer than one batch of 64"):
-        load("shapes", num_train=10, num_test=10)
+        load("shapes", num_train=10, num_test=10, batch_size=64)
