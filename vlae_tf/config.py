@@ -221,7 +221,7 @@ class TrainConfig:
     clip_norm: float | None = None  # global gradient-norm clip; None disables
     # Cosine decay of the learning rate from learning_rate to lr_decay_floor * learning_rate over the first
     # lr_decay_steps steps, constant afterwards (a pure function of the step, so resumes continue it);
-    # None keeps it constant. Annealing the step size sharpens what a short run ends on.
+    # None keeps it constant. Fixed for a run: a resume may not switch it on, off or to another length. Annealing the step size sharpens what a short run ends on.
     lr_decay_steps: int | None = None
     lr_decay_floor: float = 0.05
 

@@ -10,7 +10,7 @@ from tensorboard.backend.event_processing import event_accumulator
 from scenario import tiny_config
 from vlae_tf import data, run_dir
 from vlae_tf.io import run_model
-from vlae_tf.training import DivergenceError, keras_fit, run_custom
+from vlae_tf.training import DivergenceError, keras_fit, run_custom, run_folder
 from vlae_tf.training.keras_fit import run_fit, segments
 
 # 64 training images in batches of 16: 4 steps per epoch, so 6 steps cross an epoch boundary.
@@ -73,6 +73,10 @@ def test_a_decaying_learning_rate_is_a_function_of_the_step_across_resumes_and_l
     run_custom(config, tmp_path, steps=6, verbose=0)  # the checkpoint does not freeze the rate
     run_fit(config, tmp_path, steps=10, verbose=0)
     assert saved_rate() == (10, pytest.approx(0.1e-3, rel=1e-5))  # past lr_decay_steps: the floor
+    constant = tiny_config(**{**SMALL, "train.learning_rate": 1e-3})
+    with pytest.raises(run_folder.RunFolderError, match=r"train.lr_decay_steps: 8 -> None"):
+        run_fit(constant, tmp_path, steps=12, verbose=0)  # refused before anything is written
+    assert saved_rate()[0] == 10
 
 
 def test_fit_and_the_custom_loop_write_the_same_scalars_on_the_step_axis(tmp_path):

@@ -59,6 +59,11 @@ def test_config_differences_name_each_field_and_ignore_the_resumable_ones():
     assert "model.latent_dims: [3, 3, 3] -> [2, 2]" in differences
     assert not [d for d in differences if d.startswith(("train.learning_rate", "train.epochs", "data.data_dir"))]
     assert run_folder.config_differences(stored, tiny_config(**{"train.summary_every": 7})) == []
+    # A schedule has no learning-rate variable; a constant rate has one: the optimizer's checkpointed
+    # variables would not line up, so switching is refused while the floor may change.
+    assert run_folder.config_differences(stored, tiny_config(**{"train.lr_decay_steps": 100})) == [
+        "train.lr_decay_steps: None -> 100"]
+    assert run_folder.config_differences(stored, tiny_config(**{"train.lr_decay_floor": 0.5})) == []
 
 
 def test_resuming_with_another_model_config_stops_before_writing_anything(tmp_path):

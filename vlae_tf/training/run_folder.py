@@ -32,10 +32,12 @@ LOCK_FILE = ".lock"
 # how often to log and save, and where the same data lives. Everything else shapes the model, its optimizer
 # state or the data stream, and a checkpoint of one configuration would silently mean something else in
 # another (e.g. relu weights loaded under elu). train.precision is not here: mixed_float16 adds loss-scale
-# variables to the optimizer, so its checkpoints do not fit the other precisions.
+# variables to the optimizer, so its checkpoints do not fit the other precisions; nor is train.lr_decay_steps:
+# a constant rate is an optimizer variable and a schedule is not, so switching between them misaligns the
+# optimizer's checkpointed variables (the floor only rescales the schedule and may change).
 RESUMABLE = frozenset({
-    "train.epochs", "train.steps_per_epoch", "train.learning_rate", "train.lr_decay_steps",
-    "train.lr_decay_floor", "train.clip_norm", "train.checkpoint_every",
+    "train.epochs", "train.steps_per_epoch", "train.learning_rate", "train.lr_decay_floor", "train.clip_norm",
+    "train.checkpoint_every",
     "train.keep_checkpoints", "train.summary_every", "train.image_every", "train.max_nonfinite_steps",
     "data.data_dir",
 })
