@@ -24,7 +24,8 @@ def make_rungs(config, head_dims, inject: bool, top_code_dim: int, dtype=None) -
 
     head_dims: per rung, the size of its posterior head (0: none). inject: whether the convolutional rungs
     inject their own code into the top-down path (rungs up to ``broadcast_rungs`` a tiled vector, before or
-    with ``late_broadcast`` after their upsampling; the others a dense map) or pass the features through. top_code_dim: the size of the code ``u_L`` reads.
+    with ``late_broadcast`` after their upsampling; the others a dense map) or pass the features through.
+    top_code_dim: the size of the code ``u_L`` reads.
     """
     shapes = feature_shapes(config)
     if len(head_dims) != len(shapes) + 1:
@@ -33,9 +34,9 @@ def make_rungs(config, head_dims, inject: bool, top_code_dim: int, dtype=None) -
     out_channels = [shapes[0][-1]] + [s[-1] for s in shapes[:-1]] if shapes else []
     common = {"combine": config.combine, "convs": config.convs_per_rung, "dense_units": config.dense_units,
               "activation": config.activation, "dtype": dtype}
+    broadcast = "late_broadcast" if config.late_broadcast else "broadcast"
     rungs = []
     for level, (shape, channels, dim) in enumerate(zip(shapes, out_channels, head_dims), start=1):
-        broadcast = "late_broadcast" if config.late_broadcast else "broadcast"
         injection = "none" if not inject else broadcast if level <= config.broadcast_rungs else "dense"
         rungs.append(Rung(level, shape, channels, latent_dim=dim, code_dim=dim if inject else 0,
                           injection=injection, name=f"rung_{level}", **common))

@@ -91,17 +91,17 @@ class Rung(keras.layers.Layer):
             self.u.build(code_shape)
             return
         g_shape = (below_shape[0],) + self.feature_shape
-        late = self.mix is not None
-        if self.v is not None and not late:
-            self.v.build(code_shape)
-            self.combine.build([g_shape, g_shape])
-            g_shape = self.combine.compute_output_shape([g_shape, g_shape])
+        if self.v is not None and self.mix is None:
+            g_shape = self._build_injection(code_shape, g_shape)
         self.u.build(g_shape)
-        if late:
-            g_shape = self.u.compute_output_shape(g_shape)
-            self.v.build(code_shape)
-            self.combine.build([g_shape, g_shape])
-            self.mix.build(self.combine.compute_output_shape([g_shape, g_shape]))
+        if self.mix is not None:
+            self.mix.build(self._build_injection(code_shape, self.u.compute_output_shape(g_shape)))
+
+    def _build_injection(self, code_shape, g_shape):
+        """Builds ``v_l`` and ``combine_l`` joining features of ``g_shape``; returns the joined shape."""
+        self.v.build(code_shape)
+        self.combine.build([g_shape, g_shape])
+        return self.combine.compute_output_shape([g_shape, g_shape])
 
     def up(self, h_below):
         """``h_l = f_l(h_{l-1})``: [B, H_{l-1}, W_{l-1}, C_{l-1}] -> [B, H_l, W_l, C_l] (top: [B, dense_units])."""

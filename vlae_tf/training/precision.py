@@ -59,8 +59,8 @@ def restore_learning_rate(optimizer: keras.optimizers.Optimizer, config: Experim
 def build_optimizer(config: ExperimentConfig, precision: str,
                     optimizer: Callable[[], keras.optimizers.Optimizer] | keras.optimizers.Optimizer | None = None
                     ) -> keras.optimizers.Optimizer:
-    """Adam at ``learning_rate_schedule(config)`` (with ``global_clipnorm=train.clip_norm``) unless ``optimizer`` is given
-    (an optimizer or a zero-argument factory); wrapped in a ``LossScaleOptimizer`` for ``mixed_float16``.
+    """Adam at ``learning_rate_schedule(config)`` (with ``global_clipnorm=train.clip_norm``) unless
+    ``optimizer`` is given (an optimizer or a zero-argument factory); wrapped in a ``LossScaleOptimizer`` for ``mixed_float16``.
 
     Call inside ``strategy.scope()``, so the optimizer's variables are mirrored like the model's. Keras clips
     each replica's share of the gradient before summing the replicas, exactly as ``model.fit`` does.
