@@ -116,6 +116,31 @@ def test_probe_information_matches_the_entropy_of_a_copied_label():
         probe_information.probe_information(np.zeros((10, 1)), np.zeros(10, int))
 
 
+def _xor_rung(rng, n=1500):
+    """A 2-D rung holding a binary factor as the XOR of two signs: no line separates the classes."""
+    signs = rng.integers(0, 2, size=(n, 2))
+    codes = (2.0 * signs - 1.0) + 0.1 * rng.normal(size=(n, 2))
+    return codes, (signs[:, 0] ^ signs[:, 1])[:, None]
+
+
+def test_mlp_probe_reads_a_factor_the_logistic_probe_cannot():
+    rng = np.random.default_rng(6)
+    rung, factor = _xor_rung(rng)
+    result = probe_information.rung_factor_probe_information([rung], factor)
+    logistic, mlp = result["by_family"]["logistic"][0, 0], result["by_family"]["mlp"][0, 0]
+    # Linear logits see no signal (true I = H = log 2): the logistic bound is ~0, within 4 SE of its CE.
+    se = probe_information.probe_information(rung, factor[:, 0])["standard_error"] / math.log(2)
+    assert logistic < 4 * se, (logistic, se)
+    # The four clusters sit 20 noise SDs apart: the MLP names the factor almost surely (measured 0.99).
+    assert mlp > 0.9, mlp
+    assert result["nmi"][0, 0] == mlp and result["family"] == [["mlp"]]
+    # One family alone gives that family's bound; an unknown family is a one-line error.
+    only = probe_information.rung_factor_probe_information([rung], factor, families=("logistic",))
+    assert only["nmi"][0, 0] == pytest.approx(logistic) and only["family"] == [["logistic"]]
+    with pytest.raises(ValueError, match="choose one or more of logistic, mlp"):
+        probe_information.rung_factor_probe_information([rung], factor, families=("svm",))
+
+
 def test_factor_rung_follows_the_probe_bound_where_kmeans_saturates():
     # Rung 1 holds both 8-valued factors exactly, mixed at 45 degrees (v1 + v2, v1 - v2): no single dimension
     # holds v1, and 20 k-means clusters cannot resolve 64 joint values. Rung 2 holds v1 with values 6 and 7

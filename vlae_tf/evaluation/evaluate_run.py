@@ -11,8 +11,9 @@
 - ``active_units_per_rung`` and ``unit_activity_per_rung`` (variance over x of each posterior mean);
 - with ground-truth factors: ``factor_names``, ``rung_factor_nmi`` [L][F], ``dim_factor_nmi`` [D][F],
   ``mig``, ``mig_per_factor``, ``mig_sup``, ``factor_rung`` (factor -> rung number);
-  ``rung_factor_probe_nmi`` [L][F] (with ``rung_factor_probe_se``), the non-saturating probe bound that
-  ``factor_rung`` is read from (``rung_factor_nmi`` is the older k-means/best-dimension estimate, kept);
+  ``rung_factor_probe_nmi`` [L][F] (with ``rung_factor_probe_se``, ``rung_factor_probe_family`` naming the
+  probe, logistic or MLP, that gave each cell, and ``rung_factor_probe_nmi_by_family``), the non-saturating
+  probe bound that ``factor_rung`` is read from (``rung_factor_nmi`` is the older k-means/best-dimension estimate, kept);
   ``mig_sampled``, ``mig_sampled_per_factor``, ``mig_sup_sampled``, ``dim_factor_nmi_sampled`` (MI sampled from
   q(z|x), Chen et al.); ``estimators`` names the estimator behind each of these keys;
 - with factors or labels (``EvalOptions.fidelity``): ``fidelity`` (per factor: classifier accuracy on originals and
@@ -136,6 +137,8 @@ def factor_metrics(means_per_rung, factors, factor_names, num_bins: int = 20, se
            "dim_factor_nmi": mig["nmi"].tolist(), "mig": mig["score"],
            "mig_per_factor": dict(zip(factor_names, mig["per_factor"].tolist())), "mig_sup": mig_sup["score"],
            "rung_factor_probe_nmi": probe["nmi"].tolist(), "rung_factor_probe_se": probe["standard_error"].tolist(),
+           "rung_factor_probe_family": probe["family"],
+           "rung_factor_probe_nmi_by_family": {f: v.tolist() for f, v in probe["by_family"].items()},
            "factor_rung": information.factor_rung_assignment(probe["nmi"], factor_names),
            "estimators": dict(ESTIMATORS)}
     if stddevs_per_rung is not None and sampled_draws > 0:

@@ -84,11 +84,17 @@ def factor_lines(result: dict) -> list[str]:
     names = result["factor_names"]
     lines = []
     if "rung_factor_probe_nmi" in result:
-        rows = [[rung] + [_fmt(v) for v in values]
+        families = result.get("rung_factor_probe_family")
+        rows = [[rung] + [_fmt(v) + ("*" if families and families[rung - 1][k] != "logistic" else "")
+                          for k, v in enumerate(values)]
                 for rung, values in enumerate(result["rung_factor_probe_nmi"], start=1)]
         rows.append(["**captured by rung**"] + [result["factor_rung"][n] for n in names])
         lines += [f"Estimator: {_estimator(result, 'rung_factor_probe_nmi', '')}", ""]
-        lines += _table(["rung"] + names, rows) + ["", "Older estimate, kept for comparison: "
+        lines += _table(["rung"] + names, rows)
+        if families:
+            lines += ["", "\\* read by the MLP probe; the logistic probe reads less there (the code holds the factor "
+                      "non-linearly)."]
+        lines += ["", "Older estimate, kept for comparison: "
                                                    f"{_estimator(result, 'rung_factor_nmi', 'k-means')}", ""]
     rows = [[rung] + [_fmt(v) for v in values] for rung, values in enumerate(result["rung_factor_nmi"], start=1)]
     if "rung_factor_probe_nmi" not in result:
