@@ -10,10 +10,12 @@ import pytest
 
 from trainers import compare as compare_cli
 from trainers import evaluate as evaluate_cli
-from vlae_tf import presets, run_dir
+from vlae_tf import data, presets, run_dir
 from vlae_tf.data.shapes import FACTOR_NAMES
 from vlae_tf.evaluation import comparison, report
-from vlae_tf.evaluation.evaluate_run import EvalOptions, evaluate_model
+from vlae_tf.evaluation.evaluate_run import EvalOptions, evaluate_model, factor_metrics
+from vlae_tf.evaluation.model_metrics import posterior_codes
+from vlae_tf.io.run_model import load_model
 from vlae_tf.io import run_model
 from vlae_tf.training import keras_fit
 
@@ -70,10 +72,13 @@ def test_vlae_eval_cli_reports_a_missing_run_as_a_user_error(tmp_path, capsys):
     assert "config.json" in capsys.readouterr().err
 
 
-def test_factor_rung_report_of_make_demo(shapes_run, capsys):
+def test_factor_rung_report_of_make_demo(shapes_run):
     config, out = shapes_run
-    report.print_factor_rungs(config, str(out))
-    lines = capsys.readouterr().out.splitlines()
+    images, targets = data.load_arrays(config, "test", 500)
+    means, _ = posterior_codes(load_model(out), images)
+    result = {"model": "vlae", "dataset": "shapes",
+              **factor_metrics(means, targets["factors"], list(targets["factor_names"]), sampled_draws=0)}
+    lines = report.factor_rung_summary(result)
     assert "rung (1 = nearest the pixels)" in lines[0]
     for name, line in zip(FACTOR_NAMES, lines[1:]):
         assert line.split()[0] == name and " rung " in line

@@ -20,11 +20,10 @@ import pathlib
 
 import numpy as np
 
-from vlae_tf import data, run_dir
+from vlae_tf import run_dir
 from vlae_tf.data.shapes import FACTOR_LEVELS
 from vlae_tf.evaluation import figures
-from vlae_tf.evaluation.evaluate_run import EvalOptions, evaluate_model, factor_metrics
-from vlae_tf.evaluation.model_metrics import posterior_codes
+from vlae_tf.evaluation.evaluate_run import EvalOptions, evaluate_model
 from vlae_tf.io.run_model import load_model
 
 EVAL_JSON = "eval.json"
@@ -211,16 +210,3 @@ def factor_rung_summary(result: dict) -> list[str]:
         label = "probe bound" if "rung_factor_probe_nmi" in result else "NMI"
         lines.append(f"  {name:<10} {level:<7} rung {result['factor_rung'][name]}   {label} per rung 1..L: {nmi}")
     return lines
-
-
-def print_factor_rungs(config, out) -> None:
-    """The end of ``make demo``: for each ground-truth factor, the rung that captured it (and the NMI table)."""
-    images, targets = data.load_arrays(config, "test", binarize=True)
-    if "factors" not in targets:
-        print(f"{config.data.dataset} has no ground-truth factors: no factor -> rung report")
-        return
-    model = load_model(out)
-    means, _ = posterior_codes(model, images)
-    result = {"model": model.kind, "dataset": config.data.dataset}
-    result.update(factor_metrics(means, targets["factors"], list(targets["factor_names"])))
-    print("\n".join(factor_rung_summary(result)))
