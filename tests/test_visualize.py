@@ -37,11 +37,13 @@ class FakeModel:
         self.config = ExperimentConfig(model=ModelConfig(image_shape=image_shape, latent_dims=latent_dims,
                                                          conv_channels=(8,) * (len(latent_dims) - 1)))
         self.batch_sizes = []
+        self.decoded_codes = []  # per decode call, the codes per rung
 
     def decode(self, zs, seed=None):
         import tensorflow as tf
 
         self.batch_sizes.append(len(zs[0]))
+        self.decoded_codes.append([np.asarray(z) for z in zs])
         return tf.constant(encoding_generator(self.config.model.image_shape)(zs))
 
 
@@ -122,6 +124,56 @@ def test_direction_mode_sweeps_one_unit_direction_of_the_rung():
     # The direction depends on (seed, rung) only, not on the grid's layout.
     np.testing.assert_array_equal(u, visualize.traversal_direction((7, 3), 2, seed=5))
     assert not np.allclose(u, visualize.traversal_direction(dims, rung, seed=6))
+
+
+def test_keep_orthogonal_sets_only_the_coordinate_along_the_direction():
+    dims, shape, rung = (2, 3), (4, 4, 1), 2
+    rng = np.random.default_rng(0)
+    row_codes = [rng.normal(size=(3, 2)), 5.0 + rng.normal(size=(3, 3))]  # rung 2 far from the prior's centre
+    values = np.array([-1.0, 0.0, 4.0], np.float32)
+    grid = visualize.traversal_grid(encoding_generator(shape), rung, dims, mode="direction", values=values, seed=2,
+                                    row_codes=row_codes, keep_orthogonal=True)
+    codes = read_codes(grid, shape, 5)  # [3 rows, 3 values, 5 codes]
+    u = visualize.traversal_direction(dims, rung, seed=2)
+    swept = codes[:, :, 2:]
+    # The coordinate along u is the column's value in every row; the rest is the row's own code.
+    np.testing.assert_allclose(swept @ u, np.broadcast_to(values, (3, 3)), atol=1e-5)
+    rest = row_codes[1] - np.outer(row_codes[1] @ u, u)
+    np.testing.assert_allclose(swept - np.einsum("rk,d->rkd", swept @ u, u), np.broadcast_to(rest[:, None], (3, 3, 3)),
+                               atol=1e-5)
+    np.testing.assert_allclose(codes[:, :, :2], np.broadcast_to(row_codes[0][:, None], (3, 3, 2)), atol=1e-6)
+    with pytest.raises(ValueError, match="keep_orthogonal applies to mode='direction'"):
+        visualize.traversal_grid(encoding_generator(shape), rung, dims, mode="dims", keep_orthogonal=True)
+
+
+def test_data_sweep_values_span_the_central_quantiles_of_the_codes():
+    dims, rung = (2, 3), 2
+    u = visualize.traversal_direction(dims, rung, seed=4)
+    t = np.linspace(-10.0, 10.0, 1001)  # codes along u, plus an orthogonal offset that must not matter
+    offset = np.linalg.svd(u[None])[2][1]
+    codes = np.outer(t, u) + 3.0 * offset
+    values = visualize.data_sweep_values(codes, dims, rung, num_values=5, seed=4, coverage=0.9)
+    np.testing.assert_allclose(values, np.linspace(-9.0, 9.0, 5), atol=1e-4)  # the 5% and 95% quantiles of t
+    with pytest.raises(ValueError, match=r"codes must be \[N >= 2, 3\] for rung 2"):
+        visualize.data_sweep_values(codes[:1], dims, rung)
+    with pytest.raises(ValueError, match="coverage"):
+        visualize.data_sweep_values(codes, dims, rung, coverage=0.0)
+
+
+def test_model_figures_sweep_each_rung_over_its_data_range():
+    from vlae_tf.io.images import image_codes, model_figures
+    model = FakeModel(latent_dims=(2, 3), image_shape=(4, 4, 1))
+    model.encode = lambda x: [(x.reshape(len(x), -1)[:, :2], None), (x.reshape(len(x), -1)[:, 2:5] + 6.0, None)]
+    model.reconstruct = lambda x: x
+    images = np.random.default_rng(1).normal(size=(32, 4, 4, 1)).astype(np.float32)
+    figs = model_figures(model, images[:4], images, num_rows=4, manifolds=False, cell_size=8)
+    assert {"traversal/rung_1", "traversal/rung_2", "traversals", "samples", "reconstructions"} <= set(figs)
+    # The second decode is the rung-2 figure's (rung 1's comes first). Its rung-2 codes sit within the range of
+    # the 32 images' rung-2 codes along u, not around the prior's centre (the codes are centred at 6).
+    asked = model.decoded_codes[1][1]
+    u = visualize.traversal_direction((2, 3), 2, seed=0)
+    along = image_codes(model, images)[1] @ u
+    assert along.min() - 1e-5 <= (asked @ u).min() and (asked @ u).max() <= along.max() + 1e-5
 
 
 def test_default_values_and_row_codes():

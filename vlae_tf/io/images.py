@@ -12,7 +12,7 @@ import numpy as np
 import tensorflow as tf
 
 from vlae_tf import visualize
-from vlae_tf.visualize import animation, figures
+from vlae_tf.visualize import animation, figures, grids
 
 
 def write_images(writer: Any, grids: Mapping[str, np.ndarray], step: int) -> None:
@@ -44,26 +44,44 @@ def image_codes(model: Any, images: Any) -> list[np.ndarray]:
     return [np.asarray(mean) for mean, _ in model.encode(np.asarray(images, np.float32))]
 
 
-def model_figures(model: Any, reconstruction_images: Any = None, **options: Any) -> dict[str, np.ndarray]:
+def model_figures(model: Any, reconstruction_images: Any = None, range_images: Any = None,
+                  **options: Any) -> dict[str, np.ndarray]:
     """``visualize.figure_set`` of ``model`` (``options`` are its keyword arguments), plus ``reconstructions``
     of ``reconstruction_images`` through ``model.reconstruct`` when given, and then the traversals are taken
-    around the codes of the first ``num_rows`` of those images (one row each). Both training loops log this.
+    around the codes of the first ``num_rows`` of those images (one row each), sweeping each rung over the
+    central 90% of the codes of ``range_images`` (default: ``reconstruction_images``; pass a test batch) along
+    its direction. Both training loops log this.
     """
-    reconstructions = row_codes = None
+    reconstructions = row_codes = sweep_codes = None
     if reconstruction_images is not None:
         originals = np.asarray(reconstruction_images, np.float32)
         reconstructions = (originals, np.asarray(model.reconstruct(originals)))
         row_codes = image_codes(model, originals[:options.get("num_rows", figures.NUM_ROWS)])
-    return figures.figure_set(model, reconstructions=reconstructions, row_codes=row_codes, **options)
+        range_images = originals if range_images is None else np.asarray(range_images, np.float32)
+        sweep_codes = image_codes(model, range_images) if len(range_images) >= 2 else None  # quantiles need 2
+    return figures.figure_set(model, reconstructions=reconstructions, row_codes=row_codes, sweep_codes=sweep_codes,
+                              **options)
 
 
 def model_animations(model: Any, num_samples: int = 4, num_values: int = 9, seed: int = 0, cell_size: int = 96,
-                     images: Any = None) -> dict[str, list[np.ndarray]]:
+                     images: Any = None, range_images: Any = None) -> dict[str, list[np.ndarray]]:
     """``{"traversal/rung_{l}": frames}`` for every rung (``visualize.traversal_frames``); around the codes of
-    the first ``num_samples`` of ``images`` when given."""
+    the first ``num_samples`` of ``images`` when given, over the central 90% of the codes of ``range_images``
+    (default: ``images``) as in ``model_figures``."""
     generator_fn = visualize.generator_fn_from_model(model)
-    row_codes = None if images is None else image_codes(model, np.asarray(images)[:num_samples])
+    dims = generator_fn.latent_dims
+    row_codes = sweep_codes = None
+    if images is not None:
+        row_codes = image_codes(model, np.asarray(images)[:num_samples])
+        range_images = np.asarray(images if range_images is None else range_images, np.float32)
+        sweep_codes = image_codes(model, range_images) if len(range_images) >= 2 else None
+
+    def sweep(rung):
+        if sweep_codes is None:
+            return {}
+        return dict(values=grids.data_sweep_values(sweep_codes[rung - 1], dims, rung, num_values, seed),
+                    keep_orthogonal=True)
     return {f"traversal/rung_{l}": animation.traversal_frames(generator_fn, l, num_samples=num_samples,
                                                               num_values=num_values, seed=seed, cell_size=cell_size,
-                                                              row_codes=row_codes)
-            for l in range(1, len(generator_fn.latent_dims) + 1)}
+                                                              row_codes=row_codes, **sweep(l))
+            for l in range(1, len(dims) + 1)}

@@ -128,7 +128,7 @@ def run_fit(config: ExperimentConfig, out, epochs: int | None = None, steps: int
         run.finish()
         save_model_atomically(model, out / run_dir.MODEL_FILE)
         metrics = {k: float(v) for k, v in model.evaluate(test_ds, return_dict=True, verbose=0).items()}
-        outputs.write_outputs(out, model, metrics, summaries, next(iter(test_ds))[:8])
+        outputs.write_outputs(out, model, metrics, summaries, next(iter(test_ds)))
         summaries.close()
         return metrics
 

@@ -14,6 +14,8 @@ from vlae_tf import run_dir
 from vlae_tf.io.images import model_animations, save_gifs, save_pngs
 from vlae_tf.training.summaries import Summaries
 
+RECONSTRUCTIONS = 8  # test images reconstructed in images/reconstructions.png, and the traversals' rows
+
 def check_steps(steps: int | None) -> None:
     if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int) or steps < 1):
         raise ValueError(f"steps={steps!r} is not valid; give a positive number of optimizer steps (the run's total)")
@@ -27,11 +29,13 @@ def finished_metrics(out: pathlib.Path, step: int, target: int) -> dict | None:
     return json.loads(path.read_text()) if path.exists() else None
 
 
-def write_outputs(out: pathlib.Path, model, metrics: dict, summaries: Summaries, examples) -> None:
-    """``metrics.json``, and the figures of ``model`` (reconstructions of ``examples``) in ``images/``."""
+def write_outputs(out: pathlib.Path, model, metrics: dict, summaries: Summaries, test_batch) -> None:
+    """``metrics.json``, and the figures of ``model`` in ``images/``: reconstructions of the first 8 images of
+    ``test_batch``, traversals around their codes over the range of the whole batch's codes."""
     images = out / run_dir.IMAGE_DIR
-    save_pngs(summaries.grids(model, examples), images)
-    save_gifs(model_animations(model, seed=summaries.image_seed, images=examples), images)
+    examples = test_batch[:RECONSTRUCTIONS]
+    save_pngs(summaries.grids(model, examples, range_images=test_batch), images)
+    save_gifs(model_animations(model, seed=summaries.image_seed, images=examples, range_images=test_batch), images)
     (out / run_dir.METRICS_FILE).write_text(json.dumps(metrics, indent=2))
 
 

@@ -45,7 +45,7 @@ def run_custom(config: ExperimentConfig, folder, strategy: Any = "default", resu
             save_model_atomically(trainer.model, final)  # a crash after the last checkpoint
         test = data.build_dataset(trainer.config, "test")
         metrics = trainer.evaluate(test)
-        outputs.write_outputs(trainer.run_dir, trainer.model, metrics, trainer.summaries, next(iter(test))[:8])
+        outputs.write_outputs(trainer.run_dir, trainer.model, metrics, trainer.summaries, next(iter(test)))
         trainer.summaries.close()
         return metrics
 

@@ -48,9 +48,10 @@ class Summaries:
                     tf.summary.scalar(name, float(value), step=int(step))
         self._scalars.flush()
 
-    def grids(self, model, reconstruction_images=None) -> dict[str, np.ndarray]:
-        """The pictures of ``model`` now, by summary name; ``reconstructions`` too when images are given."""
-        return model_figures(model, reconstruction_images, seed=self.image_seed)
+    def grids(self, model, reconstruction_images=None, range_images=None) -> dict[str, np.ndarray]:
+        """The pictures of ``model`` now, by summary name; ``reconstructions`` too when images are given, and
+        traversals over the range of the codes of ``range_images`` (``io.images.model_figures``)."""
+        return model_figures(model, reconstruction_images, range_images, seed=self.image_seed)
 
     def images(self, model, step: int, reconstruction_images=None) -> dict[str, np.ndarray]:
         """Computes and writes the grids at ``step``; returns them (empty when disabled)."""

@@ -9,7 +9,7 @@ import numpy as np
 from PIL import Image
 
 from vlae_tf.visualize import labels
-from vlae_tf.visualize.figures import VALUE_RANGE, rung_title, sweep_values, value_labels
+from vlae_tf.visualize.figures import DATA_RANGE_NOTE, VALUE_RANGE, rung_title, sweep_values, value_labels
 from vlae_tf.visualize.grids import resolve, traversal_grid
 from vlae_tf.visualize.images import cells, check_count
 
@@ -23,7 +23,8 @@ def bounce(num_values: int) -> list[int]:
 
 def traversal_frames(model_or_fn: Any, rung: int, latent_dims: Sequence[int] | None = None, num_samples: int = 4,
                      num_values: int = 9, value_range: float = VALUE_RANGE, seed: int = 0, cell_size: int = 96,
-                     font_size: int = 14, row_codes: Sequence[np.ndarray] | None = None) -> list[np.ndarray]:
+                     font_size: int = 14, row_codes: Sequence[np.ndarray] | None = None,
+                     values: Sequence[float] | None = None, keep_orthogonal: bool = False) -> list[np.ndarray]:
     """Frames (uint8 ``[height, width, 3]``, all one size) of rung ``rung`` swept along its random direction.
 
     Frame ``t`` shows ``num_samples`` images side by side: sample i fixes the same random codes of the other
@@ -31,18 +32,21 @@ def traversal_frames(model_or_fn: Any, rung: int, latent_dims: Sequence[int] | N
     same direction as there. Values run ``-value_range .. value_range`` in ``num_values`` steps and back
     (:func:`bounce`); the current value is written left of the samples. With ``row_codes`` (one
     ``[n, d_l]`` array per rung, e.g. the posterior means of n real images) the samples are those n codes.
+    ``values`` replaces the sweep (e.g. ``grids.data_sweep_values``); ``keep_orthogonal`` as in
+    ``grids.traversal_grid``.
     """
     generator_fn, dims = resolve(model_or_fn, latent_dims)
-    values = sweep_values(num_values, value_range)
+    values = sweep_values(num_values, value_range) if values is None else np.asarray(values, np.float32)
+    num_values = len(values)
     if row_codes is not None:
         num_samples = len(row_codes[0])
     grid = traversal_grid(generator_fn, rung, dims, num_samples, mode="direction", values=values, seed=seed,
-                          row_codes=row_codes)
+                          row_codes=row_codes, keep_orthogonal=keep_orthogonal)
     images = cells(grid, num_samples, num_values)
     images = images.reshape((num_samples, num_values) + images.shape[1:])
     row_labels = [f"value {label}" for label in value_labels(values)]
     width = max(labels.text_width(label, font_size) for label in row_labels) + labels.pad(font_size)
-    title = f"{rung_title(rung, dims)}: along a random direction"
+    title = f"{rung_title(rung, dims)}: along a random direction{DATA_RANGE_NOTE if keep_orthogonal else ''}"
     col_labels = [f"{'image' if row_codes is not None else 'sample'} {i + 1}" for i in range(num_samples)]
     return [labels.labelled_grid(images[:, k], num_samples, cell_size, title, col_labels, [row_labels[k]],
                                  font_size, row_label_width=width) for k in bounce(num_values)]

@@ -16,6 +16,11 @@ the modes of :func:`vlae_tf.visualize.grids.traversal_grid`:
 
 Rows always fix one random code of every other rung ("sample i"); with the same seed, row i holds the same
 codes in every figure, so the rungs' panels of :func:`traversals_figure` are directly comparable.
+
+Given the codes of real images (``figure_set(sweep_codes=...)``, as the training loops pass them), each
+direction sweep keeps the rest of the row's code and sets only its coordinate along ``u``, over the central
+90% of the real codes' coordinates (``grids.data_sweep_values``), so each panel shows its rung within the
+range the data uses: the prior's +-2 can leave it (on ``shapes`` the origin of rung 2 decodes to a smear).
 """
 
 from __future__ import annotations
@@ -26,8 +31,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from vlae_tf.visualize import labels
-from vlae_tf.visualize.grids import (MODES, manifold_grid, reconstruction_grid, resolve, sample_grid,
-                                     traversal_grid)
+from vlae_tf.visualize.grids import (MODES, data_sweep_values, manifold_grid, reconstruction_grid, resolve,
+                                     sample_grid, traversal_grid)
 from vlae_tf.visualize.images import as_images, cells
 
 VALUE_RANGE = 2.0  # sweeps cover +-2 prior standard deviations, about 95% of the prior's mass along u
@@ -35,6 +40,7 @@ NUM_ROWS = 8  # rows of a traversal figure: codes of the other rungs (or images)
 
 MODE_NOTES = {"direction": "along a random direction", "dims": "one dimension per block of rows",
               "sample": "random codes per column"}
+DATA_RANGE_NOTE = ", over the data's range"
 
 
 def sweep_values(num_cols: int = 9, value_range: float = VALUE_RANGE) -> np.ndarray:
@@ -62,45 +68,57 @@ def panel_title(rung: int, num_rungs: int) -> str:
 def traversal_figure(model_or_fn: Any, rung: int, latent_dims: Sequence[int] | None = None, num_rows: int = 8,
                      num_cols: int = 9, mode: str = "direction", values: Sequence[float] | None = None,
                      seed: int = 0, cell_size: int = 96, font_size: int = 14,
-                     row_codes: Sequence[np.ndarray] | None = None) -> np.ndarray:
+                     row_codes: Sequence[np.ndarray] | None = None, keep_orthogonal: bool = False) -> np.ndarray:
     """One rung's traversal: title ``rung l (d_l dims): <mode>``, the values above the columns, ``sample i``
     (or ``image i`` when ``row_codes`` are the codes of real images; ``dim j, ...`` in ``mode="dims"``) left of
     the rows. Arguments as in ``grids.traversal_grid``.
     """
     generator_fn, dims = resolve(model_or_fn, latent_dims)
-    grid, col_labels = _traversal(generator_fn, rung, dims, num_rows, num_cols, mode, values, seed, row_codes)
+    grid, col_labels = _traversal(generator_fn, rung, dims, num_rows, num_cols, mode, values, seed, row_codes,
+                                  keep_orthogonal)
     row_labels = _row_labels(num_rows, row_codes)
     if mode == "dims":
         row_labels = [f"dim {j + 1}, {label}" for j in range(dims[rung - 1]) for label in row_labels]
     return labels.labelled_grid(cells(grid, len(row_labels), len(col_labels)), len(col_labels), cell_size,
-                                f"{rung_title(rung, dims)}: {MODE_NOTES[mode]}", col_labels, row_labels, font_size)
+                                f"{rung_title(rung, dims)}: {MODE_NOTES[mode]}{DATA_RANGE_NOTE if keep_orthogonal else ''}",
+                                col_labels, row_labels, font_size)
 
 
 def traversals_figure(model_or_fn: Any, latent_dims: Sequence[int] | None = None, num_rows: int = 8,
                       num_cols: int = 9, mode: str = "direction", values: Sequence[float] | None = None,
                       seed: int = 0, cell_size: int = 96, font_size: int = 14,
-                      row_codes: Sequence[np.ndarray] | None = None) -> np.ndarray:
+                      row_codes: Sequence[np.ndarray] | None = None, rung_values: Sequence[Sequence[float]] | None = None,
+                      keep_orthogonal: bool = False) -> np.ndarray:
     """The paper's figure (Zhao et al. 2017, SVHN and CelebA): one panel per rung side by side, rung 1 left.
 
     In every panel row i fixes the same codes of the other rungs (random, or ``row_codes``: e.g. the posterior
-    means of real images) and the columns sweep that panel's rung; ``mode`` is ``"direction"`` (values along one random unit direction per rung) or ``"sample"`` (a
-    random rung code per column), since a per-dimension block per rung would give panels of unequal height.
+    means of real images) and the columns sweep that panel's rung; ``mode`` is ``"direction"`` (values along
+    one random unit direction per rung) or ``"sample"`` (a random rung code per column), since a per-dimension
+    block per rung would give panels of unequal height. ``rung_values``: one sequence of values per rung
+    (``"direction"``), e.g. ``grids.data_sweep_values``, in place of the shared ``values``.
     """
     generator_fn, dims = resolve(model_or_fn, latent_dims)
     if mode not in ("direction", "sample"):
         raise ValueError(f"mode={mode!r} is not valid for the side-by-side figure; choose one of direction, sample")
+    if rung_values is not None and len(rung_values) != len(dims):
+        raise ValueError(f"rung_values has {len(rung_values)} entries; give one sequence per rung ({len(dims)})")
     panels = []
     for rung in range(1, len(dims) + 1):
-        grid, col_labels = _traversal(generator_fn, rung, dims, num_rows, num_cols, mode, values, seed, row_codes)
+        swept = values if rung_values is None else rung_values[rung - 1]
+        grid, col_labels = _traversal(generator_fn, rung, dims, num_rows, num_cols, mode, swept, seed, row_codes,
+                                      keep_orthogonal)
         row_labels = _row_labels(num_rows, row_codes) if rung == 1 else None
         rows = len(_row_labels(num_rows, row_codes))
         panels.append(labels.labelled_grid(cells(grid, rows, len(col_labels)), len(col_labels), cell_size,
                                            panel_title(rung, len(dims)), col_labels, row_labels, font_size))
     body = labels.hstack(panels, spacing=3 * labels.pad(font_size))
-    what = "value along a random direction" if mode == "direction" else "a random code"
     rows = "the other rungs at the codes of a test image" if row_codes is not None else "the other rungs"
-    header = labels.title_band(f"each row fixes {rows}; each column sets one rung's code ({what})",
-                               body.shape[1], font_size)
+    if keep_orthogonal:
+        columns = "sets one rung's coordinate along a random direction, keeping the rest of the row's code"
+    else:
+        columns = "sets one rung's code (" + ("value along a random direction" if mode == "direction" else
+                                             "a random code") + ")"
+    header = labels.title_band(f"each row fixes {rows}; each column {columns}", body.shape[1], font_size)
     return labels.vstack([header, body])
 
 
@@ -142,18 +160,29 @@ def reconstructions_figure(originals: Any, reconstructions: Any, cols: int = 8, 
 def figure_set(model_or_fn: Any, latent_dims: Sequence[int] | None = None, num_rows: int = NUM_ROWS, num_cols: int = 9,
                mode: str = "direction", num_samples: int = 64, manifolds: bool = True, seed: int = 0,
                cell_size: int = 96, reconstructions: tuple[Any, Any] | None = None,
-               row_codes: Sequence[np.ndarray] | None = None) -> dict[str, np.ndarray]:
+               row_codes: Sequence[np.ndarray] | None = None,
+               sweep_codes: Sequence[np.ndarray] | None = None) -> dict[str, np.ndarray]:
     """The labelled figures of a model by TensorBoard tag: ``traversal/rung_{l}`` per rung, ``traversals`` (the
     side-by-side figure; ``mode="direction"`` there when ``mode="dims"``), ``manifold/rung_{l}`` per 2-dim rung
     (when ``manifolds``), ``samples``, and ``reconstructions`` given ``(originals, reconstructions)``.
+
+    sweep_codes: optional codes of real images, one ``[N, d_l]`` array per rung (N >= 2; a test batch): the
+    direction sweeps then set each row's coordinate along the direction (``keep_orthogonal``) to values over the
+    central 90% of these codes' coordinates (``grids.data_sweep_values``), per rung.
     """
     generator_fn, dims = resolve(model_or_fn, latent_dims)
-    options = dict(num_rows=num_rows, num_cols=num_cols, seed=seed, cell_size=cell_size)
-    figures = {f"traversal/rung_{l}": traversal_figure(generator_fn, l, dims, mode=mode, row_codes=row_codes,
-                                                       **options)
+    options = dict(num_rows=num_rows, num_cols=num_cols, seed=seed, cell_size=cell_size, row_codes=row_codes)
+    rung_values = None
+    if sweep_codes is not None:
+        rung_values = [data_sweep_values(codes, dims, l, num_cols, seed) for l, codes in enumerate(sweep_codes, 1)]
+    sweeps = {l: dict(values=rung_values[l - 1], keep_orthogonal=True) if rung_values and mode == "direction" else {}
+              for l in range(1, len(dims) + 1)}
+    figures = {f"traversal/rung_{l}": traversal_figure(generator_fn, l, dims, mode=mode, **sweeps[l], **options)
                for l in range(1, len(dims) + 1)}
-    figures["traversals"] = traversals_figure(generator_fn, dims, mode="sample" if mode == "sample" else "direction",
-                                              row_codes=row_codes, **options)
+    side_by_side = "sample" if mode == "sample" else "direction"
+    figures["traversals"] = traversals_figure(
+        generator_fn, dims, mode=side_by_side, **options,
+        **(dict(rung_values=rung_values, keep_orthogonal=True) if rung_values and side_by_side == "direction" else {}))
     if manifolds:
         figures.update({f"manifold/rung_{l}": manifold_figure(generator_fn, l, dims, seed=seed, cell_size=cell_size)
                         for l in range(1, len(dims) + 1) if dims[l - 1] == 2})
@@ -170,7 +199,7 @@ def _row_labels(num_rows: int, row_codes: Sequence[np.ndarray] | None) -> list[s
 
 
 def _traversal(generator_fn, rung, dims, num_rows, num_cols, mode, values, seed,
-               row_codes=None) -> tuple[np.ndarray, list[str]]:
+               row_codes=None, keep_orthogonal=False) -> tuple[np.ndarray, list[str]]:
     """(numpy traversal grid, its column labels)."""
     if mode not in MODES:
         raise ValueError(f"mode={mode!r} is not valid; choose one of {', '.join(MODES)}")
@@ -179,5 +208,5 @@ def _traversal(generator_fn, rung, dims, num_rows, num_cols, mode, values, seed,
         return grid, [f"draw {k + 1}" for k in range(num_cols)]
     values = sweep_values(num_cols) if values is None else np.asarray(values, np.float32)
     grid = traversal_grid(generator_fn, rung, dims, num_rows, mode=mode, values=values, seed=seed,
-                          row_codes=row_codes)
+                          row_codes=row_codes, keep_orthogonal=keep_orthogonal)
     return grid, value_labels(values)

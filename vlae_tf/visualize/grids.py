@@ -20,6 +20,11 @@ Layouts (rows x columns, each cell one ``H x W`` image; ``padding`` white pixels
   code to ``values[k] * u``, ``u`` a seeded random unit vector (:func:`traversal_direction`), the same in every row.
   The prior's projection on any unit vector is N(0, 1), so ``values`` read in prior standard deviations for a rung
   of any size; this is the one-knob-per-rung sweep of the labelled figures and GIFs.
+- ``keep_orthogonal=True`` (``"direction"``): only the row code's coordinate along ``u`` is set to the value; the
+  rest of the rung's code stays the row's, as ``"dims"`` keeps the other dimensions. With the codes of real
+  images as rows and values from :func:`data_sweep_values` (quantiles of real codes along ``u``), every cell
+  stays within the data's range along ``u`` even when the rung's codes lie far from N(0, I) (on ``shapes``
+  rung 2's codes spread to +-7 and its origin decodes to a smear).
 - :func:`manifold_grid`: a 2-dim rung decoded over a ``size x size`` grid of Gaussian quantiles (the VAE
   paper's MNIST manifold; the mnist preset has three 2-dim rungs).
 """
@@ -60,7 +65,8 @@ def generator_fn_from_model(model: Any, batch_size: int = 256) -> GeneratorFn:
 
 def traversal_grid(model_or_fn: Any, rung: int, latent_dims: Sequence[int] | None = None, num_rows: int = 8,
                    num_cols: int = 9, mode: str = "sample", values: Sequence[float] | None = None, seed: int = 0,
-                   row_codes: Sequence[np.ndarray] | None = None, padding: int = 0) -> np.ndarray:
+                   row_codes: Sequence[np.ndarray] | None = None, padding: int = 0,
+                   keep_orthogonal: bool = False) -> np.ndarray:
     """What rung ``rung`` (1..L) controls, as one image.
 
     Args:
@@ -77,6 +83,8 @@ def traversal_grid(model_or_fn: Any, rung: int, latent_dims: Sequence[int] | Non
       row_codes: optional list with one ``[num_rows, d_l]`` array per rung replacing the random row codes,
         e.g. the posterior means of real images, to traverse around them.
       padding: white pixels between cells.
+      keep_orthogonal: ``mode="direction"``: set only the coordinate of each row's code along the direction to
+        the value and keep the rest of it, instead of setting the rung's whole code to ``value * u``.
 
     Returns:
       float32 ``[R*H, K*W, C]`` (plus padding), ``R = num_rows`` (``mode="sample"``) or ``d_rung * num_rows``
@@ -92,6 +100,8 @@ def traversal_grid(model_or_fn: Any, rung: int, latent_dims: Sequence[int] | Non
     else:
         rows = _check_codes(row_codes, dims)
     n = len(rows[0])
+    if keep_orthogonal and mode != "direction":
+        raise ValueError(f"keep_orthogonal applies to mode='direction', not mode={mode!r}")
     if mode == "sample":
         if values is not None:
             raise ValueError("values applies to mode='dims' or 'direction'; mode='sample' draws num_cols random "
@@ -107,9 +117,12 @@ def traversal_grid(model_or_fn: Any, rung: int, latent_dims: Sequence[int] | Non
         raise ValueError(f"values must be a non-empty 1-D sequence, got shape {values.shape}")
     k = len(values)
     if mode == "direction":
-        # Cell (r, c) is image r * k + c: other rungs follow the row, the rung is values[c] * u in every row.
+        # Cell (r, c) is image r * k + c: other rungs follow the row, the rung is values[c] * u in every row
+        # (plus the row's code of the rung off u when keep_orthogonal).
         zs = [np.repeat(z, k, axis=0) for z in rows]
-        zs[index] = np.tile(np.outer(values, traversal_direction(dims, rung, seed)), (n, 1)).astype(np.float32)
+        u = traversal_direction(dims, rung, seed)
+        rest = zs[index] - np.outer(zs[index] @ u, u) if keep_orthogonal else 0.0
+        zs[index] = (rest + np.tile(np.outer(values, u), (n, 1))).astype(np.float32)
         return tile(_generate(generator_fn, zs), k, padding)
     # Cell (j * n + r, c) is image (j * n + r) * k + c: dimension j of the rung set to values[c] in row r.
     zs = [np.tile(np.repeat(z, k, axis=0), (dims[index], 1)) for z in rows]
@@ -126,6 +139,23 @@ def traversal_direction(latent_dims: Sequence[int], rung: int, seed: int = 0) ->
     index = _check_rung(rung, dims) - 1
     u = np.random.default_rng((abs(int(seed)), int(rung))).standard_normal(dims[index])
     return (u / np.linalg.norm(u)).astype(np.float32)
+
+
+def data_sweep_values(codes: np.ndarray, latent_dims: Sequence[int], rung: int, num_values: int = 9,
+                      seed: int = 0, coverage: float = 0.9) -> np.ndarray:
+    """``num_values`` evenly spaced values spanning the central ``coverage`` of real codes along the direction
+    ``traversal_direction(latent_dims, rung, seed)``: e.g. the 5%..95% quantiles of the projections of
+    ``codes`` ([N, d_rung], posterior means of N real images; N >= 2)."""
+    dims = tuple(int(d) for d in latent_dims)
+    index = _check_rung(rung, dims) - 1
+    codes = np.asarray(codes, np.float64)
+    if codes.ndim != 2 or codes.shape[1] != dims[index] or len(codes) < 2:
+        raise ValueError(f"codes must be [N >= 2, {dims[index]}] for rung {rung}; got shape {codes.shape}")
+    if not 0.0 < coverage <= 1.0:
+        raise ValueError(f"coverage={coverage} must lie in (0, 1]")
+    check_count("num_values", num_values)
+    low, high = np.quantile(codes @ traversal_direction(dims, rung, seed), [(1 - coverage) / 2, (1 + coverage) / 2])
+    return np.linspace(low, high, num_values).astype(np.float32)
 
 
 def manifold_grid(model_or_fn: Any, rung: int, latent_dims: Sequence[int] | None = None, size: int = 10,
