@@ -24,6 +24,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from vlae_tf import visualize
+
 TRAVERSAL_MODES = ("prior", "grid")
 
 
@@ -131,9 +133,7 @@ def model_callables(model, batch_size: int = 250):
         return [(np.concatenate([np.asarray(c[r][0]) for c in chunks]), np.concatenate([np.asarray(c[r][1]) for c in chunks]))
                 for r in range(len(chunks[0]))]
 
-    def decode(zs):
-        return np.concatenate([np.asarray(model.decode([z[i:i + batch_size] for z in zs]))
-                               for i in range(0, len(zs[0]), batch_size)]).astype(np.float32)
+    decode = visualize.generator_fn_from_model(model, batch_size)
 
     def reconstruct(images):
         return decode([mean for mean, _ in encode(images)])

@@ -19,7 +19,7 @@ import weakref
 import numpy as np
 import tensorflow as tf
 
-from vlae_tf import distributions
+from vlae_tf import distributions, visualize
 from vlae_tf.evaluation import bounds
 
 DEFAULT_BATCH = 500
@@ -149,11 +149,4 @@ def traversal_generator(model):
     noise, so every rung's traversal shows what that rung changes in a sample; for the VLAE and the VAE
     the prior is N(0, I) and codes are the latents themselves.
     """
-    decode = getattr(model, "decode_noise", model.decode)
-
-    def generator_fn(zs):
-        chunks = [np.asarray(decode([z[i:i + 256] for z in zs])) for i in range(0, len(zs[0]), 256)]
-        return np.concatenate(chunks, axis=0).astype(np.float32)
-
-    generator_fn.latent_dims = tuple(int(d) for d in model.model_config.latent_dims)
-    return generator_fn
+    return visualize.generator_fn_from_model(model, decode=getattr(model, "decode_noise", model.decode))

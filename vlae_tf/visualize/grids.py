@@ -42,19 +42,21 @@ GeneratorFn = Callable[[list], np.ndarray]
 MODES = ("sample", "dims", "direction")
 
 
-def generator_fn_from_model(model: Any, batch_size: int = 256) -> GeneratorFn:
-    """Wraps ``model.decode`` as a numpy ``generator_fn``, decoding at most ``batch_size`` codes per call.
+def generator_fn_from_model(model: Any, batch_size: int = 256, decode: Callable | None = None) -> GeneratorFn:
+    """Wraps ``model.decode`` (or ``decode``, e.g. the HVAE's ``decode_noise``) as a numpy ``generator_fn``,
+    decoding at most ``batch_size`` codes per call.
 
     When the model has ``config.model.latent_dims`` the returned function carries them as ``latent_dims``, so
     grid functions need no ``latent_dims`` argument.
     """
-    if not hasattr(model, "decode"):
+    if decode is None and not hasattr(model, "decode"):
         raise TypeError(f"{type(model).__name__} has no decode(zs) method; pass a model or a generator_fn")
     check_count("batch_size", batch_size)
+    decode = decode or model.decode
 
     def generator_fn(zs: list) -> np.ndarray:
         n = len(zs[0])
-        chunks = [np.asarray(model.decode([z[i:i + batch_size] for z in zs])) for i in range(0, n, batch_size)]
+        chunks = [np.asarray(decode([z[i:i + batch_size] for z in zs])) for i in range(0, n, batch_size)]
         return np.concatenate(chunks, axis=0).astype(np.float32)
 
     config = getattr(getattr(model, "config", None), "model", None)
