@@ -94,6 +94,12 @@ def test_fit_and_the_custom_loop_write_the_same_scalars_on_the_step_axis(tmp_pat
     # from the model's noise generator, so step 6 sees other posterior samples: not compared.
     for tag in ("loss", "kl/rung_1", "kl_weight"):
         assert [v for _, v in fit[tag][:2]] == pytest.approx([v for _, v in custom[tag][:2]], rel=1e-5), tag
+    # Both loops log their figures around the first test batch: reconstructions sit beside the traversals.
+    for loop in ("fit", "custom"):
+        pictures = event_accumulator.EventAccumulator(str(tmp_path / loop / "logs" / "images"),
+                                                      size_guidance={event_accumulator.TENSORS: 0})
+        pictures.Reload()
+        assert {"reconstructions", "traversals", "traversal/rung_2"} <= set(pictures.Tags()["tensors"]), loop
 
 
 def test_a_diverging_fit_stops_with_finite_weights_and_no_model_file(tmp_path, monkeypatch):

@@ -117,7 +117,8 @@ def run_fit(config: ExperimentConfig, out, epochs: int | None = None, steps: int
             counters["skipped"].assign(skipped)
             return ckpts.save(step)
 
-        summaries = Summaries(out / run_dir.LOG_DIR, image_seed=config.train.seed)
+        summaries = Summaries(out / run_dir.LOG_DIR, image_seed=config.train.seed,
+                              reference_images=next(iter(test_ds)))
         run = RunCallback(config, start, int(counters["skipped"].numpy()), save, summaries, restored)
         fit_callbacks = [run, keras.callbacks.TensorBoard(str(out / run_dir.LOG_DIR))]
         repeated = train_ds.repeat()  # deterministic for a fixed data.seed: skipping reaches the resumed position
@@ -128,7 +129,7 @@ def run_fit(config: ExperimentConfig, out, epochs: int | None = None, steps: int
         run.finish()
         save_model_atomically(model, out / run_dir.MODEL_FILE)
         metrics = {k: float(v) for k, v in model.evaluate(test_ds, return_dict=True, verbose=0).items()}
-        outputs.write_outputs(out, model, metrics, summaries, next(iter(test_ds)))
+        outputs.write_outputs(out, model, metrics, summaries)
         summaries.close()
         return metrics
 

@@ -12,9 +12,7 @@ import pathlib
 
 from vlae_tf import run_dir
 from vlae_tf.io.images import model_animations, save_gifs, save_pngs
-from vlae_tf.training.summaries import Summaries
-
-RECONSTRUCTIONS = 8  # test images reconstructed in images/reconstructions.png, and the traversals' rows
+from vlae_tf.training.summaries import RECONSTRUCTIONS, Summaries
 
 def check_steps(steps: int | None) -> None:
     if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int) or steps < 1):
@@ -29,13 +27,14 @@ def finished_metrics(out: pathlib.Path, step: int, target: int) -> dict | None:
     return json.loads(path.read_text()) if path.exists() else None
 
 
-def write_outputs(out: pathlib.Path, model, metrics: dict, summaries: Summaries, test_batch) -> None:
-    """``metrics.json``, and the figures of ``model`` in ``images/``: reconstructions of the first 8 images of
-    ``test_batch``, traversals around their codes over the range of the whole batch's codes."""
+def write_outputs(out: pathlib.Path, model, metrics: dict, summaries: Summaries) -> None:
+    """``metrics.json``, and the figures of ``model`` in ``images/``: those ``summaries`` logs (around its
+    reference test images: their reconstructions, traversals over the range of their codes) and the GIFs."""
     images = out / run_dir.IMAGE_DIR
-    examples = test_batch[:RECONSTRUCTIONS]
-    save_pngs(summaries.grids(model, examples, range_images=test_batch), images)
-    save_gifs(model_animations(model, seed=summaries.image_seed, images=examples, range_images=test_batch), images)
+    save_pngs(summaries.grids(model), images)
+    reference = summaries.reference_images
+    examples = None if reference is None else reference[:RECONSTRUCTIONS]
+    save_gifs(model_animations(model, seed=summaries.image_seed, images=examples, range_images=reference), images)
     (out / run_dir.METRICS_FILE).write_text(json.dumps(metrics, indent=2))
 
 

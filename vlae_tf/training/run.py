@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+import numpy as np
+
 from vlae_tf import data, run_dir
 from vlae_tf.config import ExperimentConfig
 from vlae_tf.io.atomic import save_model_atomically
@@ -29,6 +31,9 @@ def run_custom(config: ExperimentConfig, folder, strategy: Any = "default", resu
     strategy = strategies.build_strategy(strategy)
     with run_folder.claim(folder, config, resume=resume, chief=strategies.is_chief(strategy)):
         trainer = Trainer(config, folder, strategy=strategy, resume=resume, verbose=verbose)
+        test = data.build_dataset(trainer.config, "test") if trainer.chief else None
+        if test is not None:  # the figures logged while training are drawn around these test images
+            trainer.summaries.reference_images = np.asarray(next(iter(test)), np.float32)
         start = trainer.step
         try:
             trainer.train(steps)
@@ -43,9 +48,8 @@ def run_custom(config: ExperimentConfig, folder, strategy: Any = "default", resu
                 trainer.summaries.close()
                 return outputs.finished_metrics(trainer.run_dir, start, trainer.target)
             save_model_atomically(trainer.model, final)  # a crash after the last checkpoint
-        test = data.build_dataset(trainer.config, "test")
         metrics = trainer.evaluate(test)
-        outputs.write_outputs(trainer.run_dir, trainer.model, metrics, trainer.summaries, next(iter(test)))
+        outputs.write_outputs(trainer.run_dir, trainer.model, metrics, trainer.summaries)
         trainer.summaries.close()
         return metrics
 
