@@ -44,6 +44,13 @@ def image_codes(model: Any, images: Any) -> list[np.ndarray]:
     return [np.asarray(mean) for mean, _ in model.encode(np.asarray(images, np.float32))]
 
 
+def sweep_codes(model: Any, images: Any, range_images: Any = None) -> list[np.ndarray] | None:
+    """The codes the traversals take their per-rung range from: those of ``range_images`` (default ``images``),
+    or None with fewer than 2 images (a range needs two)."""
+    range_images = np.asarray(images if range_images is None else range_images, np.float32)
+    return image_codes(model, range_images) if len(range_images) >= 2 else None
+
+
 def model_figures(model: Any, reconstruction_images: Any = None, range_images: Any = None,
                   **options: Any) -> dict[str, np.ndarray]:
     """``visualize.figure_set`` of ``model`` (``options`` are its keyword arguments), plus ``reconstructions``
@@ -52,14 +59,13 @@ def model_figures(model: Any, reconstruction_images: Any = None, range_images: A
     central 90% of the codes of ``range_images`` (default: ``reconstruction_images``; pass a test batch) along
     its direction. Both training loops log this.
     """
-    reconstructions = row_codes = sweep_codes = None
+    reconstructions = row_codes = ranges = None
     if reconstruction_images is not None:
         originals = np.asarray(reconstruction_images, np.float32)
         reconstructions = (originals, np.asarray(model.reconstruct(originals)))
         row_codes = image_codes(model, originals[:options.get("num_rows", figures.NUM_ROWS)])
-        range_images = originals if range_images is None else np.asarray(range_images, np.float32)
-        sweep_codes = image_codes(model, range_images) if len(range_images) >= 2 else None  # quantiles need 2
-    return figures.figure_set(model, reconstructions=reconstructions, row_codes=row_codes, sweep_codes=sweep_codes,
+        ranges = sweep_codes(model, originals, range_images)
+    return figures.figure_set(model, reconstructions=reconstructions, row_codes=row_codes, sweep_codes=ranges,
                               **options)
 
 
@@ -70,16 +76,15 @@ def model_animations(model: Any, num_samples: int = 4, num_values: int = 9, seed
     (default: ``images``) as in ``model_figures``."""
     generator_fn = visualize.generator_fn_from_model(model)
     dims = generator_fn.latent_dims
-    row_codes = sweep_codes = None
+    row_codes = ranges = None
     if images is not None:
         row_codes = image_codes(model, np.asarray(images)[:num_samples])
-        range_images = np.asarray(images if range_images is None else range_images, np.float32)
-        sweep_codes = image_codes(model, range_images) if len(range_images) >= 2 else None
+        ranges = sweep_codes(model, images, range_images)
 
     def sweep(rung):
-        if sweep_codes is None:
+        if ranges is None:
             return {}
-        return dict(values=grids.data_sweep_values(sweep_codes[rung - 1], dims, rung, num_values, seed),
+        return dict(values=grids.data_sweep_values(ranges[rung - 1], dims, rung, num_values, seed),
                     keep_orthogonal=True)
     return {f"traversal/rung_{l}": animation.traversal_frames(generator_fn, l, num_samples=num_samples,
                                                               num_values=num_values, seed=seed, cell_size=cell_size,
