@@ -82,6 +82,10 @@ class ModelConfig:
     # then says what is drawn but cannot say where, so position must sit on a rung below. VLAE only: the other
     # kinds decode everything from their top rung's code and keep the dense map (as with broadcast_rungs).
     broadcast_top: bool = False
+    # Hidden units of the dense maps v_l (the rungs that inject a dense map, not a tiled vector). 0: one dense
+    # layer, as in the original, so each feature of v_l(z) is one half-space of the code; with a hidden layer
+    # a few-dimensional code can draw a bump of any position and extent.
+    dense_injection_units: int = 0
     likelihood: str = "bernoulli"  # bernoulli | gaussian | l1 (the original's scaled L1)
     gaussian_scale: float | None = None  # None: learn one log-scale per channel; a float fixes it
     l1_scale: float = 1.0  # multiplies the summed L1 distortion (the original weighs it against the KL)
@@ -145,6 +149,7 @@ class ModelConfig:
             raise ValueError(f"model.broadcast_rungs={self.broadcast_rungs!r} is not valid; give 0..{len(dims) - 1}: "
                              "how many of the convolutional rungs, from the pixels up, inject a tiled vector")
         _check_positive("model.convs_per_rung", self.convs_per_rung)
+        _check_positive("model.dense_injection_units", self.dense_injection_units, allow_zero=True)
         _check_positive("model.dense_units", self.dense_units)
         _check_positive("model.warmup_steps", self.warmup_steps, allow_zero=True)
         _check_positive("model.mmd_weight", self.mmd_weight, allow_zero=True)

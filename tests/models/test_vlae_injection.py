@@ -38,3 +38,22 @@ def test_broadcast_rung_cannot_place_anything():
     model = vlae_tf.VLAE(tiny_config(**{"model.broadcast_rungs": 2}))
     v = model.rungs[0].v(tiny_images(2)[:, 0, 0, :]).numpy()  # any [2, 3] code
     np.testing.assert_array_equal(v, np.broadcast_to(v[:, :1, :1, :], v.shape))
+
+
+def test_dense_injection_units_put_a_hidden_layer_in_the_dense_maps_only(tmp_path):
+    keras.utils.set_random_seed(0)
+    config = tiny_config(**{"model.broadcast_rungs": 1, "model.dense_injection_units": 7})
+    model = vlae_tf.VLAE(config)
+    tiled, dense = model.rungs[0], model.rungs[1]
+    assert (tiled.injection_units, dense.injection_units) == (0, 7)
+    kernels = [tuple(w.shape) for w in dense.v.weights if len(w.shape) == 2]
+    assert kernels == [(3, 7), (7, int(np.prod(dense.feature_shape)))]  # code -> 7 hidden -> the whole map
+    assert [tuple(w.shape) for w in tiled.v.weights if len(w.shape) == 2] == [(3, tiled.feature_shape[-1])]
+    images = tiny_images(3)
+    model.save(tmp_path / "m.keras")
+    reloaded = keras.saving.load_model(tmp_path / "m.keras")
+    assert reloaded.rungs[1].injection_units == 7
+    np.testing.assert_array_equal(reloaded.reconstruct(images).numpy(), model.reconstruct(images).numpy())
+    assert vlae_tf.VLAE(tiny_config()).rungs[1].injection_units == 0  # the original's one dense layer by default
+    with pytest.raises(ValueError, match=r"model.dense_injection_units=-1 is not valid; it must be >= 0"):
+        ModelConfig(dense_injection_units=-1)

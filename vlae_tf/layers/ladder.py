@@ -39,7 +39,8 @@ def make_rungs(config, head_dims, inject: bool, top_code_dim: int, dtype=None) -
     for level, (shape, channels, dim) in enumerate(zip(shapes, out_channels, head_dims), start=1):
         injection = "none" if not inject else broadcast if level <= config.broadcast_rungs else "dense"
         rungs.append(Rung(level, shape, channels, latent_dim=dim, code_dim=dim if inject else 0,
-                          injection=injection, name=f"rung_{level}", **common))
+                          injection=injection, injection_units=config.dense_injection_units if injection == "dense"
+                          else 0, name=f"rung_{level}", **common))
     top = len(shapes) + 1
     rungs.append(Rung(top, shapes[-1], top=True, latent_dim=head_dims[-1], code_dim=top_code_dim,
                       injection="broadcast" if inject and config.broadcast_top else "none", name=f"rung_{top}", **common))

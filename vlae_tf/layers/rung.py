@@ -21,7 +21,8 @@ class Rung(keras.layers.Layer):
     - ``q`` (q_l), posterior head: ``(mean, stddev) [B, latent_dim] = q_l(h_l)``; None when ``latent_dim`` is
       0 (the VAE and the chain models read only the top rung's features).
     - ``v`` (v_l), injection: ``z [B, d] -> [B, *feature_shape]``, a dense map (``"dense"``) or one tiled
-      vector (``"broadcast"``); None with ``injection="none"``. ``"late_broadcast"`` tiles the vector over
+      vector (``"broadcast"``), optionally behind a hidden dense layer of ``injection_units``; None with
+      ``injection="none"``. ``"late_broadcast"`` tiles the vector over
       u_l's output instead: ``g_l = mix_l(combine_l(u_l(g_{l+1}), v_l(z)))`` with a 1x1 convolution ``mix_l``,
       so nothing spatial follows the code within the rung.
     - ``combine`` (combine_l): joins ``g_{l+1}`` and ``v_l(z)`` (``concat | add | gated_add``).
@@ -35,7 +36,7 @@ class Rung(keras.layers.Layer):
     """
 
     def __init__(self, level: int, feature_shape, output_channels: int = 0, top: bool = False, latent_dim: int = 0,
-                 code_dim: int = 0, injection: str = "none", combine: str = "concat", convs: int = 2,
+                 code_dim: int = 0, injection: str = "none", injection_units: int = 0, combine: str = "concat", convs: int = 2,
                  dense_units: int = 512, activation: str = "leaky_relu", **kwargs):
         super().__init__(**kwargs)
         if injection not in INJECTIONS or (top and injection == "dense"):
@@ -47,7 +48,7 @@ class Rung(keras.layers.Layer):
         self.level, self.feature_shape = level, tuple(int(s) for s in feature_shape)
         self.output_channels, self.top = output_channels, top
         self.latent_dim, self.code_dim = latent_dim, code_dim
-        self.injection, self.combine_mode = injection, combine
+        self.injection, self.injection_units, self.combine_mode = injection, injection_units, combine
         self.convs, self.dense_units, self.activation = convs, dense_units, activation
         dtype = self.dtype_policy
         channels = self.feature_shape[-1]
@@ -62,7 +63,8 @@ class Rung(keras.layers.Layer):
         self.v = self.combine = self.mix = None
         if injection != "none" and not top:
             injector = LatentProjection if injection == "dense" else LatentBroadcast
-            self.v = injector(self._injection_shape(), activation=activation, dtype=dtype, name=f"v_{level}")
+            self.v = injector(self._injection_shape(), hidden_units=injection_units, activation=activation,
+                              dtype=dtype, name=f"v_{level}")
             self.combine = Combine(combine, dtype=dtype, name=f"combine_{level}")
         if injection == "late_broadcast":
             self.mix = ConvBlock(output_channels, 1, activation, "same", kernel_size=1, dtype=dtype,
@@ -136,6 +138,5 @@ class Rung(keras.layers.Layer):
     def get_config(self):
         return {**super().get_config(), "level": self.level, "feature_shape": self.feature_shape,
                 "output_channels": self.output_channels, "top": self.top, "latent_dim": self.latent_dim,
-                "code_dim": self.code_dim,
-                "injection": self.injection, "combine": self.combine_mode, "convs": self.convs,
-                "dense_units": self.dense_units, "activation": self.activation}
+                "code_dim": self.code_dim, "injection": self.injection, "injection_units": self.injection_units,
+                "combine": self.combine_mode, "convs": self.convs, "dense_units": self.dense_units, "activation": self.activation}
