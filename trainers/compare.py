@@ -132,7 +132,7 @@ def main_args(argv=None) -> int:
         extra[kind]["train_steps"] = extra[kind].get("steps")
         say(f"{tag}: evaluating {run}")
         model = load_model(run)
-        grids[kind] = figures.traversal_grids(model)
+        grids[kind] = figures.traversal_grids(model, report.figure_images(config, options.split))
         results[kind] = report.evaluate_run_folder(run, options, model=model, grids=grids[kind])
     text = comparison.markdown(results, f"{', '.join(names)} on {args.preset}, budget {args.budget} per model", extra)
     (out / "comparison.md").write_text(text)

@@ -61,7 +61,7 @@ def test_vlae_compare_names_each_model_and_its_stage(tmp_path, monkeypatch, caps
 
     monkeypatch.setattr(keras_fit, "run_fit", run_fit)
     monkeypatch.setattr(run_model, "load_model", lambda run: None)
-    monkeypatch.setattr(figures, "traversal_grids", lambda model: {})
+    monkeypatch.setattr(figures, "traversal_grids", lambda model, *args, **kwargs: {})
     monkeypatch.setattr(figures, "side_by_side_traversals", lambda grids, path: None)
     monkeypatch.setattr(figures, "kl_bars", lambda kls, path: None)
     monkeypatch.setattr(report, "evaluate_run_folder", lambda run, options, **kw: {"kl_per_rung": [], "progress": options.progress})
@@ -91,7 +91,7 @@ def test_vlae_compare_hands_an_existing_run_to_run_fit_which_checks_its_configur
     calls = []
     monkeypatch.setattr(keras_fit, "run_fit", lambda config, out, **kw: calls.append((config.model.beta, out)))
     monkeypatch.setattr(run_model, "load_model", lambda run: None)
-    monkeypatch.setattr(figures, "traversal_grids", lambda model: {})
+    monkeypatch.setattr(figures, "traversal_grids", lambda model, *args, **kwargs: {})
     monkeypatch.setattr(figures, "side_by_side_traversals", lambda grids, path: None)
     monkeypatch.setattr(figures, "kl_bars", lambda kls, path: None)
     monkeypatch.setattr(report, "evaluate_run_folder", lambda run, options, **kw: {"kl_per_rung": []})

@@ -179,3 +179,32 @@ def test_compare_cli_trains_evaluates_and_reports_every_model(tmp_path, monkeypa
     argv[argv.index("vlae,hvae,vae")] = "vlae"
     # An existing run is handed to run_fit (which checks its configuration), evaluated, not retrained.
     assert compare_cli.main(argv) == 0 and len(trained) == 3 and finished == ["vlae"]
+
+
+def test_report_traversals_start_from_real_images_and_stay_in_their_range(monkeypatch):
+    """The report's traversal PNGs, as the run's own figures: rows are posterior means of real images and each
+    rung sweeps the central 90% of the images' codes along its direction; the HVAE keeps prior-noise rows."""
+    from vlae_tf import visualize
+    from vlae_tf.evaluation import figures
+    calls = []
+    real = visualize.traversal_figure
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs)
+        return real(*args, **kwargs)
+    monkeypatch.setattr(visualize, "traversal_figure", spy)
+    config = presets.get("shapes", **TINY)
+    model = seeded_model(config)
+    images = data.load_arrays(config, "test", 40)[0]
+    grids = figures.traversal_grids(model, images, num_rows=2, num_cols=3)
+    codes = [np.asarray(mean) for mean, _ in model.encode(images)]
+    assert len(grids) == 3 and all(g.dtype == np.uint8 and g.ndim == 3 for g in grids)
+    for rung, call in enumerate(calls, start=1):
+        assert call["keep_orthogonal"] is True
+        for row, code in zip(call["row_codes"], codes):
+            np.testing.assert_allclose(row, code[:2], rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(call["values"], visualize.data_sweep_values(codes[rung - 1], config.model.latent_dims,
+                                                                               rung, 3, 0), rtol=1e-5, atol=1e-6)
+    calls.clear()
+    figures.traversal_grids(seeded_model(presets.get("shapes_hvae", **TINY)), images, num_rows=2, num_cols=3)
+    assert len(calls) == 3 and all("row_codes" not in call for call in calls)

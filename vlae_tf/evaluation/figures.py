@@ -62,17 +62,29 @@ def kl_bars(kl_per_model: Mapping[str, Sequence[float]], path) -> str:
     return _save(fig, path)
 
 
-def traversal_grids(model, num_rows: int = 6, num_cols: int = 9, seed: int = 0,
+def traversal_grids(model, images=None, num_rows: int = 6, num_cols: int = 9, seed: int = 0,
                     cell_size: int = 96) -> list[np.ndarray]:
     """One labelled ``visualize.traversal_figure`` per rung (uint8 RGB), rung 1 first.
 
-    Rows fix the other rungs, columns sweep this rung from -2 to 2 along a random direction; an HVAE's rungs
-    are varied through its ancestral noise (``model_metrics.traversal_generator``), so an unused upper rung
-    shows identical columns.
+    With ``images`` (real images, e.g. the evaluated split's first few hundred), as the run's own figures:
+    row i holds the posterior means of image i, and each rung's columns set only its coordinate along a random
+    direction, over the central 90% of the images' codes along it (``visualize.data_sweep_values``), so no
+    column decodes a code far from where real images' codes lie. Without ``images``, or for a model whose
+    traversals go through ancestral noise (the HVAE's ``decode_noise``, whose rungs are compared on that
+    noise), rows are prior draws and columns sweep -2..2 along the direction; an unused upper rung then shows
+    identical columns.
     """
     generator_fn = model_metrics.traversal_generator(model)
+    if images is None or len(images) < 2 or hasattr(model, "decode_noise"):
+        return [visualize.traversal_figure(generator_fn, rung, num_rows=num_rows, num_cols=num_cols, seed=seed,
+                                           cell_size=cell_size) for rung in range(1, model.num_rungs + 1)]
+    codes = [np.asarray(mean) for mean, _ in model.encode(np.asarray(images, np.float32))]
+    dims = generator_fn.latent_dims
     return [visualize.traversal_figure(generator_fn, rung, num_rows=num_rows, num_cols=num_cols, seed=seed,
-                                       cell_size=cell_size) for rung in range(1, model.num_rungs + 1)]
+                                       cell_size=cell_size, row_codes=[c[:num_rows] for c in codes],
+                                       values=visualize.data_sweep_values(codes[rung - 1], dims, rung, num_cols, seed),
+                                       keep_orthogonal=True)
+            for rung in range(1, model.num_rungs + 1)]
 
 
 def save_traversals(grids: Sequence[np.ndarray], out_dir) -> list[str]:

@@ -20,7 +20,7 @@ import pathlib
 
 import numpy as np
 
-from vlae_tf import run_dir
+from vlae_tf import data, run_dir
 from vlae_tf.data.shapes import FACTOR_LEVELS
 from vlae_tf.evaluation import figures
 from vlae_tf.evaluation.evaluate_run import EvalOptions, evaluate_model
@@ -29,6 +29,7 @@ from vlae_tf.io.run_model import load_model
 EVAL_JSON = "eval.json"
 EVAL_MD = "eval.md"
 FIGURE_DIR = "eval"
+FIGURE_IMAGES = 256  # real images per report: the traversal rows are the first ones, the sweep ranges come from all
 
 
 def _fmt(value, digits: int = 2) -> str:
@@ -147,8 +148,9 @@ def markdown(result: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_figures(result: dict, out_dir, model=None, seed: int = 0, grids=None) -> list[str]:
-    """KL bars, NMI heat maps and (given the model, or its ``figures.traversal_grids``) traversal PNGs."""
+def write_figures(result: dict, out_dir, model=None, seed: int = 0, grids=None, images=None) -> list[str]:
+    """KL bars, NMI heat maps and (given the model, or its ``figures.traversal_grids``) traversal PNGs, around
+    the codes of ``images`` when given (see ``figures.traversal_grids``)."""
     out_dir = pathlib.Path(out_dir)
     paths = [figures.kl_bars({result["model"]: result["kl_per_rung"]}, out_dir / "kl_per_rung.png")]
     if "factor_rung" in result:
@@ -170,34 +172,44 @@ def write_figures(result: dict, out_dir, model=None, seed: int = 0, grids=None) 
                                      spec["factor_names"], f"{result['model']}: traversal specificity",
                                      out_dir / "traversal_specificity.png"))
     if grids is None and model is not None:
-        grids = figures.traversal_grids(model, seed=seed)
+        grids = figures.traversal_grids(model, images, seed=seed)
     if grids is not None:
         paths += figures.save_traversals(grids, out_dir)
     return paths
 
 
-def write_report(result: dict, run, model=None, seed: int = 0, grids=None) -> dict:
+def write_report(result: dict, run, model=None, seed: int = 0, grids=None, images=None) -> dict:
     """Writes eval.json, eval.md and the figures into the folder ``run``; returns their paths.
 
-    Traversal PNGs need ``model`` or its precomputed ``grids`` (``figures.traversal_grids``).
+    Traversal PNGs need ``model`` or its precomputed ``grids`` (``figures.traversal_grids``, around the codes
+    of ``images`` when given).
     """
     run = pathlib.Path(run)
     run.mkdir(parents=True, exist_ok=True)
     (run / EVAL_JSON).write_text(json.dumps(result, indent=2, sort_keys=True))
     (run / EVAL_MD).write_text(markdown(result))
     return {"json": str(run / EVAL_JSON), "markdown": str(run / EVAL_MD),
-            "figures": write_figures(result, run / FIGURE_DIR, model, seed, grids)}
+            "figures": write_figures(result, run / FIGURE_DIR, model, seed, grids, images)}
 
 
 def evaluate_run_folder(run, options: EvalOptions | None = None, checkpoint: str | None = None, model=None,
                  grids=None) -> dict:
     """Evaluates the run folder's model (or ``model``, already loaded) and writes the report into the folder."""
     config = run_dir.load_config(run)
+    options = options or EvalOptions()
     model = model if model is not None else load_model(run, checkpoint)
     result = evaluate_model(model, config, options)
     result["run"] = str(run)
-    write_report(result, run, model, seed=(options or EvalOptions()).seed, grids=grids)
+    images = None if grids is not None else figure_images(config, options.split)
+    write_report(result, run, model, seed=options.seed, grids=grids, images=images)
     return result
+
+
+def figure_images(config, split: str = "test"):
+    """The real images the report's traversals start from and take their ranges from: the first
+    ``FIGURE_IMAGES`` of ``split``."""
+    images, _ = data.load_arrays(config, split, FIGURE_IMAGES, binarize=True)
+    return images
 
 
 def factor_rung_summary(result: dict) -> list[str]:
