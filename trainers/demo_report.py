@@ -23,10 +23,13 @@ def print_report(config, out) -> None:
                   "from their reconstructions"] + report.fidelity_lines(result) + [""]
     if "traversal_specificity" in result:
         lines += report.specificity_lines(result) + [""]
+    if "sample_validity" in result:
+        lines += report.validity_lines(result) + [""]
     out = pathlib.Path(out)
     images = out / run_dir.IMAGE_DIR
     lines += [f"pictures:        {images / 'traversals.png'} (one panel per rung), "
-              f"{images / 'traversal_rung_<l>.png'} and .gif, {images / 'reconstructions.png'}",
+              f"{images / 'traversal_rung_<l>.png'} and .gif, {images / 'reconstructions.png'}, "
+              f"{images / 'samples.png'}",
               f"report:          {out / report.EVAL_MD} (tables), {out / report.EVAL_JSON}, "
               f"{out / report.FIGURE_DIR}/ (heat maps)"]
     print("\n".join(lines))

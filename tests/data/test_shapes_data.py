@@ -86,3 +86,13 @@ def test_bad_factors_are_rejected_with_the_valid_range():
         shapes.render(_base(shape=7))
     with pytest.raises(ValueError, match=r"factors must be \[N, 7\]"):
         shapes.render(np.zeros((2, 3), np.int32))
+
+
+def test_coverage_is_the_layout_that_render_colours():
+    factors = shapes.sample_factors(64, seed=5)
+    masks = shapes.coverage(factors)
+    assert masks.shape == (64, 32, 32) and masks.dtype == np.float32
+    assert masks.min() == 0.0 and np.all(masks.reshape(64, -1).max(axis=1) == 1.0)  # every shape covers whole pixels
+    bg = shapes.BG_PALETTE[factors[:, 0]][:, None, None, :]
+    fg = shapes.FG_PALETTE[factors[:, 1]][:, None, None, :]
+    np.testing.assert_allclose(shapes.render(factors), bg + masks[..., None] * (fg - bg), atol=1e-6)

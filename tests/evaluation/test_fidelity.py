@@ -14,7 +14,7 @@ import pytest
 
 from vlae_tf import presets
 from vlae_tf.data.shapes import FACTOR_NAMES
-from vlae_tf.evaluation import factor_classifier, fidelity, report
+from vlae_tf.evaluation import factor_classifier, fidelity, report, sample_validity
 from vlae_tf.evaluation.evaluate_run import EvalOptions, evaluate_model
 from vlae_tf.io import run_model
 
@@ -143,7 +143,10 @@ def _report_result():
                                "agreement": 0.5, "chance": 0.25}},
             "traversal_specificity": {"change_rate": [[0.75, 0.0], [0.0, 0.6]], "specificity": [[1.0, 0.0], [0.0, 1.2]],
                                       "full_resample_change_rate": [0.75, 0.5], "factor_names": ["A", "B"],
-                                      "mode": "prior", "num_bases": 10, "num_draws": 2}}
+                                      "mode": "prior", "num_bases": 10, "num_draws": 2},
+            "sample_validity": {"valid_share": 0.25, "standard_error": 0.0433, "threshold": 0.1, "quantile": 0.95,
+                                "median_distance_samples": 0.3, "median_distance_reconstructions": 0.05,
+                                "median_distance_originals": 0.0, "num_samples": 100}}
 
 
 def test_report_tables_and_heat_map_of_fidelity(tmp_path):
@@ -151,6 +154,7 @@ def test_report_tables_and_heat_map_of_fidelity(tmp_path):
     text = report.markdown(result)
     assert "## Factor fidelity" in text and "| A | 1.000 | 0.500 | 0.500 | 0.250 |" in text
     assert "## Traversal specificity" in text and "| 1 | 1.00 (0.75) | 0.00 (0.00) |" in text
+    assert "## Prior samples" in text and "Valid prior samples: 0.250 +- 0.043 of 100" in text
     paths = report.write_figures(result, tmp_path)
     assert str(tmp_path / "traversal_specificity.png") in paths
 
@@ -160,14 +164,71 @@ def test_evaluate_model_adds_fidelity_and_named_estimators():
                                       "model.dense_units": 16, "data.num_train": 64, "data.num_test": 48})
     keras.utils.set_random_seed(0)
     model = run_model.build_model(config)
-    options = EvalOptions(iw_samples=0, sampled_mi_draws=300, specificity_bases=16, specificity_draws=1)
+    options = EvalOptions(iw_samples=0, sampled_mi_draws=300, specificity_bases=16, specificity_draws=1,
+                          validity_samples=32)
     result = evaluate_model(model, config, options)
+    validity = result["sample_validity"]
+    assert validity["num_samples"] == 32 and 0.0 <= validity["valid_share"] <= 1.0 and validity["threshold"] > 0
     assert set(result["fidelity"]) == set(result["factor_names"]) == set(FACTOR_NAMES)
     assert np.array(result["traversal_specificity"]["change_rate"]).shape == (3, 7)
     assert np.array(result["rung_factor_probe_nmi"]).shape == (3, 7)
     assert 0.0 <= result["mig_sampled"] <= 1.0 and 0.0 <= result["mig_sup_sampled"] <= 1.0
     assert "Chen et al." in result["estimators"]["mig_sampled"] and "probe" in result["estimators"]["factor_rung"]
     skipped = evaluate_model(model, config, dataclasses.replace(options, fidelity="off", sampled_mi_draws=0))
-    assert "fidelity" not in skipped and "mig_sampled" not in skipped
+    assert "fidelity" not in skipped and "mig_sampled" not in skipped and "sample_validity" not in skipped
     with pytest.raises(ValueError, match="fit, cached, off"):
         EvalOptions(fidelity="always")
+
+
+def _quarter_masks(quarters):
+    """[N, 8, 8] coverage: the bottom half's quarter ``q`` (columns 2q, 2q+1) covered, nothing else."""
+    masks = np.zeros((len(quarters), 8, 8), np.float32)
+    for q in range(4):
+        masks[np.asarray(quarters) == q, 4:, 2 * q:2 * q + 2] = 1.0
+    return masks
+
+
+def _paint(masks, seed):
+    """A dark background and a bright foreground of random RGB colours per image."""
+    rng = np.random.default_rng(seed)
+    bg, fg = rng.uniform(0.0, 0.2, (len(masks), 1, 1, 3)), rng.uniform(0.8, 1.0, (len(masks), 1, 1, 3))
+    return (bg + masks[..., None] * (fg - bg)).astype(np.float32)
+
+
+def _read_quarter(images):
+    """The exact classifier of this world: the quarter that differs most from the image's median colour."""
+    deviation = np.abs(images - np.median(images, axis=(1, 2), keepdims=True)).sum(axis=-1)
+    return np.argmax(deviation[:, 4:].reshape(len(images), 4, 4, 2).sum(axis=(1, 3)), axis=1)[:, None]
+
+
+def test_sample_validity_accepts_clean_images_and_rejects_blends_of_two():
+    """One lit quarter on a plain background, any colours, re-draws exactly (no variance unexplained); a blend of
+    two images with different lit quarters is no image of the world (about half unexplained), far beyond
+    reconstructions with pixel noise of SD 0.05 (~0.04 unexplained); a blank image explains nothing."""
+    quarters = np.random.default_rng(3).integers(0, 4, 200)
+    others = (quarters + 1 + np.arange(200) % 3) % 4  # a lit quarter != the image's own
+    images = _paint(_quarter_masks(quarters), seed=0)
+    noisy = np.clip(images + np.random.default_rng(1).normal(0.0, 0.05, images.shape), 0.0, 1.0).astype(np.float32)
+    blends = 0.5 * (images + _paint(_quarter_masks(others), seed=0))
+    draw = lambda factors: _quarter_masks(factors[:, 0])  # noqa: E731
+    clean = sample_validity.sample_validity(_read_quarter, draw, images, noisy, originals=images)
+    assert clean["valid_share"] == 1.0 and clean["median_distance_samples"] == pytest.approx(0.0, abs=1e-6)
+    assert 0.02 < clean["threshold"] < 0.08 and clean["median_distance_originals"] == pytest.approx(0.0, abs=1e-6)
+    smeared = sample_validity.sample_validity(_read_quarter, draw, blends, noisy)
+    assert smeared["valid_share"] == 0.0 and smeared["median_distance_samples"] > 0.3
+    blank = np.full_like(images[:3], 0.4)
+    np.testing.assert_array_equal(sample_validity.unexplained_variance(_read_quarter, draw, blank), 1.0)
+    half = sample_validity.sample_validity(_read_quarter, draw, np.concatenate([images[:100], blends[:100]]), noisy)
+    assert half["valid_share"] == 0.5 and half["standard_error"] == pytest.approx(np.sqrt(0.25 / 200))
+    with pytest.raises(ValueError, match=r"quantile=0 must lie in \(0, 1\]"):
+        sample_validity.sample_validity(_read_quarter, draw, images, noisy, quantile=0)
+
+
+def test_true_shapes_images_redraw_exactly_from_their_own_factors():
+    from vlae_tf.data import shapes
+    factors = shapes.sample_factors(40, seed=6)
+    distance = sample_validity.unexplained_variance(lambda images: factors, shapes.coverage, shapes.render(factors))
+    np.testing.assert_allclose(distance, 0.0, atol=1e-5)
+    wrong = factors.copy()
+    wrong[:, 5] = (wrong[:, 5] + 1) % 4  # another shape at the same place and size
+    assert np.all(sample_validity.unexplained_variance(lambda images: wrong, shapes.coverage, shapes.render(factors)) > 0.02)

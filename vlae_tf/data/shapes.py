@@ -88,6 +88,16 @@ def render(factors: np.ndarray, image_size: int = 32) -> np.ndarray:
       float32 [N, image_size, image_size, 3] in [0, 1].
     """
     factors = np.asarray(factors)
+    mask = coverage(factors, image_size)
+    bg = BG_PALETTE[factors[:, 0]][:, None, None, :]
+    fg = FG_PALETTE[factors[:, 1]][:, None, None, :]
+    return (bg + mask[..., None] * (fg - bg)).astype(np.float32)
+
+
+def coverage(factors: np.ndarray, image_size: int = 32) -> np.ndarray:
+    """float32 [N, image_size, image_size] in [0, 1]: how much of each pixel the shape covers (the colours
+    are ignored). Arguments as in ``render``."""
+    factors = np.asarray(factors)
     if factors.ndim != 2 or factors.shape[1] != len(FACTOR_NAMES):
         raise ValueError(f"factors must be [N, {len(FACTOR_NAMES)}] ({', '.join(FACTOR_NAMES)}); "
                          f"got shape {factors.shape}")
@@ -99,11 +109,10 @@ def render(factors: np.ndarray, image_size: int = 32) -> np.ndarray:
     if image_size < 8:
         raise ValueError(f"image_size={image_size} is too small to draw shapes; use at least 8")
     size = int(image_size)
-    out = np.empty((len(factors), size, size, 3), np.float32)
+    out = np.empty((len(factors), size, size), np.float32)
     centres = (np.arange(size, dtype=np.float32) + 0.5)  # pixel centres, in pixels
     for start in range(0, len(factors), _CHUNK):
         f = factors[start:start + _CHUNK]
-        coverage = np.empty((len(f), size, size), np.float32)
         cx = np.asarray(POSITIONS, np.float32)[f[:, 2]] * size
         cy = np.asarray(POSITIONS, np.float32)[f[:, 3]] * size
         radius = np.asarray(SCALES, np.float32)[f[:, 4]] * size
@@ -112,6 +121,7 @@ def render(factors: np.ndarray, image_size: int = 32) -> np.ndarray:
         dx = centres[None, None, :] - cx[:, None, None]  # [n, 1, W]
         dy = cy[:, None, None] - centres[None, :, None]  # [n, H, 1]; flipped so v points up on screen
         inv_r = (1.0 / radius)[:, None, None]
+        chunk = out[start:start + len(f)]
         for shape in range(len(SHAPE_NAMES)):
             idx = np.nonzero(f[:, 5] == shape)[0]
             if idx.size == 0:
@@ -120,10 +130,7 @@ def render(factors: np.ndarray, image_size: int = 32) -> np.ndarray:
             u = (dx[idx] * cos[idx] + dy[idx] * sin[idx]) * inv_r[idx]
             v = (dy[idx] * cos[idx] - dx[idx] * sin[idx]) * inv_r[idx]
             distance_px = _sdf_unit(shape, u, v) * radius[idx, None, None]
-            coverage[idx] = np.clip(0.5 - distance_px, 0.0, 1.0)
-        bg = BG_PALETTE[f[:, 0]][:, None, None, :]
-        fg = FG_PALETTE[f[:, 1]][:, None, None, :]
-        out[start:start + len(f)] = bg + coverage[..., None] * (fg - bg)
+            chunk[idx] = np.clip(0.5 - distance_px, 0.0, 1.0)
     return out
 
 

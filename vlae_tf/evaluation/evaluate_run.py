@@ -18,7 +18,9 @@
   q(z|x), Chen et al.); ``estimators`` names the estimator behind each of these keys;
 - with factors or labels (``EvalOptions.fidelity``): ``fidelity`` (per factor: classifier accuracy on originals and
   reconstructions, their ratio), ``traversal_specificity`` (rung x factor change rates, ``fidelity.traversal_specificity``)
-  and ``fidelity_classifier`` (its cache key and training accuracy);
+  and ``fidelity_classifier`` (its cache key and training accuracy); where the data set has a renderer
+  (``shapes``) also ``sample_validity``, the share of prior samples as close to a drawing of the shape they
+  show as the model's reconstructions are (``sample_validity.sample_validity``);
 - with class labels: ``probe_accuracy_per_rung`` (one ``{logistic, knn, chance}`` per rung).
 """
 
@@ -33,7 +35,7 @@ import numpy as np
 from vlae_tf import data
 from vlae_tf.config import SPLITS
 from vlae_tf.evaluation import (factor_classifier, fidelity, information, model_metrics, probe_information, probes,
-                                progress)
+                                progress, sample_validity)
 # Functions named like their modules (mig.mig): imported from the modules themselves.
 from vlae_tf.evaluation.active_units import active_units_per_rung, unit_activity
 from vlae_tf.evaluation.bounds import bits_per_dim
@@ -72,6 +74,7 @@ class EvalOptions:
     fidelity_examples: int = 2000  # images whose reconstructions are judged
     specificity_bases: int = 500  # base codes of the traversal specificity (0 skips it)
     specificity_draws: int = 2  # prior draws of the moved rung per base
+    validity_samples: int = 1000  # prior samples checked by sample_validity where the data has a renderer (0 skips)
     progress: bool = False  # print a line per stage and a count per IWAE batch (the CLIs turn it on)
 
     def __post_init__(self):
@@ -79,7 +82,8 @@ class EvalOptions:
             raise ValueError(f"split={self.split!r} is not valid; choose one of {', '.join(SPLITS)}")
         if self.fidelity not in FIDELITY_MODES:
             raise ValueError(f"fidelity={self.fidelity!r} is not valid; choose one of {', '.join(FIDELITY_MODES)}")
-        for name in ("sampled_mi_draws", "fidelity_examples", "specificity_bases", "specificity_draws"):
+        for name in ("sampled_mi_draws", "fidelity_examples", "specificity_bases", "specificity_draws",
+                     "validity_samples"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name}={getattr(self, name)!r} must be >= 0")
         for name in ("iw_samples", "iw_examples", "probe_train_examples", "num_bins"):
@@ -166,15 +170,38 @@ def fidelity_metrics(model, config, images, targets, options: EvalOptions) -> di
     labels, names, _ = found
     encode, decode, reconstruct = fidelity.model_callables(model)
     subset = slice(0, options.fidelity_examples)
+    reconstructions = reconstruct(images[subset])  # decoded once: fidelity and sample validity both judge them
     out = {"fidelity": fidelity.reconstruction_fidelity(classifier.predict, images[subset], labels[subset],
-                                                        reconstruct, names),
+                                                        lambda _: reconstructions, names),
            "fidelity_classifier": {"key": classifier.info.get("key"),
                                    "train_accuracy": classifier.info.get("train_accuracy")}}
     if options.specificity_bases > 0:
         out["traversal_specificity"] = fidelity.traversal_specificity(
             classifier.predict, encode, decode, images[:options.specificity_bases], options.specificity_draws,
             seed=options.seed, factor_names=names)
+    draw_mask = mask_renderer(config)
+    if draw_mask is not None and options.validity_samples > 0:
+        out["sample_validity"] = sample_validity.sample_validity(
+            classifier.predict, draw_mask, prior_samples(model, options.validity_samples, options.seed),
+            reconstructions, originals=images[subset])
     return out
+
+
+def mask_renderer(config):
+    """factors -> coverage masks [N, H, W] for a procedural data set (``shapes``, square RGB), else None."""
+    height, width, channels = config.model.image_shape
+    if config.data.dataset != "shapes" or height != width or channels != 3:
+        return None
+    return lambda factors: data.shapes.coverage(factors, image_size=height)
+
+
+def prior_samples(model, num_samples: int, seed: int = 0) -> np.ndarray:
+    """[num_samples, H, W, C] decoded draws of every rung from the prior (the HVAE's through its ancestral
+    noise), seeded."""
+    generator_fn = model_metrics.traversal_generator(model)
+    rng = np.random.default_rng(seed)
+    return np.asarray(generator_fn([rng.standard_normal((num_samples, d)).astype(np.float32)
+                                    for d in generator_fn.latent_dims]))
 
 
 def probe_metrics(model, config, test_means, test_labels, options: EvalOptions) -> dict:

@@ -112,6 +112,17 @@ def fidelity_lines(result: dict) -> list[str]:
     return _table(["factor", "accuracy on originals", "on reconstructions", "relative fidelity", "chance"], rows)
 
 
+def validity_lines(result: dict) -> list[str]:
+    """The share of prior samples that re-draw as cleanly as the reconstructions (``sample_validity``)."""
+    v = result["sample_validity"]
+    return [f"Valid prior samples: {_fmt(v['valid_share'], 3)} +- {_fmt(v['standard_error'], 3)} of "
+            f"{v['num_samples']} (a sample is valid when its RMS distance to a two-colour drawing of the shape the "
+            f"classifier reads off it is within the {v['quantile']:.0%} quantile of the reconstructions', "
+            f"{_fmt(v['threshold'], 3)}); median distance: samples {_fmt(v['median_distance_samples'], 3)}, "
+            f"reconstructions {_fmt(v['median_distance_reconstructions'], 3)}, "
+            f"originals {_fmt(v['median_distance_originals'], 3)}"]
+
+
 def specificity_lines(result: dict) -> list[str]:
     """Rung x factor: change rate of the classifier's reading when only that rung moves, / full resample."""
     spec = result["traversal_specificity"]
@@ -142,6 +153,8 @@ def markdown(result: dict) -> str:
                   ""] + fidelity_lines(result)
     if result.get("traversal_specificity"):
         lines += ["", "## Traversal specificity, rung x factor", ""] + specificity_lines(result)
+    if "sample_validity" in result:
+        lines += ["", "## Prior samples", ""] + validity_lines(result)
     if "probe_accuracy_per_rung" in result:
         lines += ["", f"## Label probes on each rung's posterior means ({result['probe_train_examples']} "
                       "training codes)", ""] + probe_lines(result)

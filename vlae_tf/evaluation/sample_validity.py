@@ -1,0 +1,86 @@
+"""Are a model's prior samples images of the data set? For procedural data, re-draw what a sample shows.
+
+Where the data set can draw the layout of given factors (``shapes``: factors -> how much of each pixel the
+shape covers), a sample can be checked against the image it claims to be: the factor classifier
+(``factor_classifier``) reads every factor off the sample, the data set draws that shape's coverage mask, and
+the sample's distance to it is the share of its pixel variance that the best per-channel fit
+``background + mask * (foreground - background)`` leaves unexplained (1 - R^2). The colours are fitted, not drawn: a clean shape whose
+hue lies between two palette entries is still one shape on a plain background (colours are the lowest
+rung's business, and a blend of two hues would otherwise dominate the error over the whole background). A
+clean sample of one shape sits close to its drawing; a smear, two blobs or a shape between two classes does
+not, since no factor setting draws it.
+
+A share, not a root-mean-square error: a faint smear or an empty image has little variance to get wrong,
+and an RMS error would call it clean. Sharpness is the model's own business (``fidelity`` measures it on
+reconstructions), so the threshold is relative: a sample is *valid* when its distance is at most the
+``quantile`` (0.95) of the same distance over
+the model's reconstructions of real images. The valid share is then near 0.95 for a model whose prior draws
+look like its reconstructions, and falls where the prior puts mass on codes no real image has (the "holes"
+between the aggregate posterior's clusters). The share is a mean of N independent Bernoulli outcomes: its
+standard error is sqrt(p (1 - p) / N).
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+
+def unexplained_variance(predict: Callable, draw_mask: Callable, images) -> np.ndarray:
+    """[N] share of each image's pixel variance that the best two-colour fit of the drawing of the factors read
+    off it leaves unexplained: 0 for an exact drawing, 1 for a blank image or one the drawing does not fit.
+
+    predict: images [N, H, W, C] -> int [N, F] factor classes; draw_mask: int [N, F] -> coverage [N, H, W] in
+    [0, 1]. Per image and channel c the fit is ``a_c + b_c * mask`` by least squares (a constant where the
+    mask is constant); the residual and total sums of squares are pooled over the channels. A share rather than
+    a distance: a faint smear or an empty image has little variance to get wrong, not a good fit.
+    """
+    images = np.asarray(images, np.float64)
+    masks = np.asarray(draw_mask(np.asarray(predict(images.astype(np.float32)))), np.float64)
+    if masks.shape != images.shape[:3]:
+        raise ValueError(f"draw_mask returned shape {masks.shape} for images of shape {images.shape}")
+    m = masks.reshape(len(images), -1, 1)
+    x = images.reshape(len(images), -1, images.shape[-1])
+    m_centred, x_centred = m - m.mean(axis=1, keepdims=True), x - x.mean(axis=1, keepdims=True)
+    variance = np.sum(m_centred ** 2, axis=1, keepdims=True)
+    slope = np.divide(np.sum(m_centred * x_centred, axis=1, keepdims=True), variance,
+                      out=np.zeros_like(x[:, :1]), where=variance > 0)
+    residual = np.sum((x_centred - slope * m_centred) ** 2, axis=(1, 2))
+    total = np.sum(x_centred ** 2, axis=(1, 2))
+    return np.divide(residual, total, out=np.ones_like(total), where=total > 1e-12)
+
+
+def sample_validity(predict: Callable, draw_mask: Callable, samples, reconstructions, originals=None,
+                    quantile: float = 0.95) -> dict:
+    """The share of ``samples`` as close to a drawing of what they show as the ``reconstructions`` are.
+
+    Args:
+      predict, draw_mask: as in ``unexplained_variance``.
+      samples: [N, H, W, C] prior samples in [0, 1].
+      reconstructions: [M, H, W, C] the model's reconstructions of real images: they set the threshold.
+      originals: optional real images, to report the classifier-and-renderer floor (near 0 when the
+        classifier reads every factor right).
+      quantile: which quantile of the reconstructions' distances is the threshold, in (0, 1].
+    Returns:
+      dict: valid_share, standard_error, threshold, quantile, median_distance_samples,
+      median_distance_reconstructions, median_distance_originals (None without originals), num_samples.
+    """
+    if not 0.0 < quantile <= 1.0:
+        raise ValueError(f"quantile={quantile} must lie in (0, 1]")
+    if len(samples) == 0 or len(reconstructions) == 0:
+        raise ValueError("sample_validity needs at least one sample and one reconstruction")
+    sample_distance = unexplained_variance(predict, draw_mask, samples)
+    recon_distance = unexplained_variance(predict, draw_mask, reconstructions)
+    threshold = float(np.quantile(recon_distance, quantile))
+    share = float(np.mean(sample_distance <= threshold))
+    return {"valid_share": share, "standard_error": float(np.sqrt(share * (1.0 - share) / len(samples))),
+            "threshold": threshold, "quantile": float(quantile),
+            "median_distance_samples": float(np.median(sample_distance)),
+            "median_distance_reconstructions": float(np.median(recon_distance)),
+            "median_distance_originals": None if originals is None
+            else float(np.median(unexplained_variance(predict, draw_mask, originals))),
+            "num_samples": int(len(samples))}
+
+
+__all__ = ["sample_validity", "unexplained_variance"]
