@@ -54,6 +54,7 @@ def test_dense_injection_units_put_a_hidden_layer_in_the_dense_maps_only(tmp_pat
     reloaded = keras.saving.load_model(tmp_path / "m.keras")
     assert reloaded.rungs[1].injection_units == 7
     np.testing.assert_array_equal(reloaded.reconstruct(images).numpy(), model.reconstruct(images).numpy())
-    assert vlae_tf.VLAE(tiny_config()).rungs[1].injection_units == 0  # the original's one dense layer by default
+    assert ModelConfig().dense_injection_units == 0  # the original's one dense layer by default
+    assert presets.get("shapes").model.dense_injection_units == 256 and presets.get("mnist").model.dense_injection_units == 0
     with pytest.raises(ValueError, match=r"model.dense_injection_units=-1 is not valid; it must be >= 0"):
         ModelConfig(dense_injection_units=-1)
