@@ -145,8 +145,8 @@ def _report_result():
                                       "full_resample_change_rate": [0.75, 0.5], "factor_names": ["A", "B"],
                                       "mode": "prior", "num_bases": 10, "num_draws": 2},
             "sample_validity": {"valid_share": 0.25, "standard_error": 0.0433, "threshold": 0.1, "quantile": 0.95,
-                                "median_distance_samples": 0.3, "median_distance_reconstructions": 0.05,
-                                "median_distance_originals": 0.0, "num_samples": 100}}
+                                "median_unexplained_samples": 0.3, "median_unexplained_reconstructions": 0.05,
+                                "median_unexplained_originals": 0.0, "num_samples": 100}}
 
 
 def test_report_tables_and_heat_map_of_fidelity(tmp_path):
@@ -212,10 +212,10 @@ def test_sample_validity_accepts_clean_images_and_rejects_blends_of_two():
     blends = 0.5 * (images + _paint(_quarter_masks(others), seed=0))
     draw = lambda factors: _quarter_masks(factors[:, 0])  # noqa: E731
     clean = sample_validity.sample_validity(_read_quarter, draw, images, noisy, originals=images)
-    assert clean["valid_share"] == 1.0 and clean["median_distance_samples"] == pytest.approx(0.0, abs=1e-6)
-    assert 0.02 < clean["threshold"] < 0.08 and clean["median_distance_originals"] == pytest.approx(0.0, abs=1e-6)
+    assert clean["valid_share"] == 1.0 and clean["median_unexplained_samples"] == pytest.approx(0.0, abs=1e-6)
+    assert 0.02 < clean["threshold"] < 0.08 and clean["median_unexplained_originals"] == pytest.approx(0.0, abs=1e-6)
     smeared = sample_validity.sample_validity(_read_quarter, draw, blends, noisy)
-    assert smeared["valid_share"] == 0.0 and smeared["median_distance_samples"] > 0.3
+    assert smeared["valid_share"] == 0.0 and smeared["median_unexplained_samples"] > 0.3
     blank = np.full_like(images[:3], 0.4)
     np.testing.assert_array_equal(sample_validity.unexplained_variance(_read_quarter, draw, blank), 1.0)
     half = sample_validity.sample_validity(_read_quarter, draw, np.concatenate([images[:100], blends[:100]]), noisy)

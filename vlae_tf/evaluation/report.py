@@ -116,11 +116,11 @@ def validity_lines(result: dict) -> list[str]:
     """The share of prior samples that re-draw as cleanly as the reconstructions (``sample_validity``)."""
     v = result["sample_validity"]
     return [f"Valid prior samples: {_fmt(v['valid_share'], 3)} +- {_fmt(v['standard_error'], 3)} of "
-            f"{v['num_samples']} (a sample is valid when its RMS distance to a two-colour drawing of the shape the "
-            f"classifier reads off it is within the {v['quantile']:.0%} quantile of the reconstructions', "
-            f"{_fmt(v['threshold'], 3)}); median distance: samples {_fmt(v['median_distance_samples'], 3)}, "
-            f"reconstructions {_fmt(v['median_distance_reconstructions'], 3)}, "
-            f"originals {_fmt(v['median_distance_originals'], 3)}"]
+            f"{v['num_samples']} (valid: a two-colour drawing of the shape the classifier reads off the sample "
+            f"leaves no more of its pixel variance unexplained than it does for {v['quantile']:.0%} of the "
+            f"reconstructions, {_fmt(v['threshold'], 3)}); median share unexplained: samples "
+            f"{_fmt(v['median_unexplained_samples'], 3)}, reconstructions {_fmt(v['median_unexplained_reconstructions'], 3)}, "
+            f"originals {_fmt(v['median_unexplained_originals'], 3)}"]
 
 
 def specificity_lines(result: dict) -> list[str]:

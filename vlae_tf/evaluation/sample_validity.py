@@ -61,24 +61,24 @@ def sample_validity(predict: Callable, draw_mask: Callable, samples, reconstruct
       reconstructions: [M, H, W, C] the model's reconstructions of real images: they set the threshold.
       originals: optional real images, to report the classifier-and-renderer floor (near 0 when the
         classifier reads every factor right).
-      quantile: which quantile of the reconstructions' distances is the threshold, in (0, 1].
+      quantile: which quantile of the reconstructions' unexplained shares is the threshold, in (0, 1].
     Returns:
-      dict: valid_share, standard_error, threshold, quantile, median_distance_samples,
-      median_distance_reconstructions, median_distance_originals (None without originals), num_samples.
+      dict: valid_share, standard_error, threshold, quantile, median_unexplained_samples,
+      median_unexplained_reconstructions, median_unexplained_originals (None without originals), num_samples.
     """
     if not 0.0 < quantile <= 1.0:
         raise ValueError(f"quantile={quantile} must lie in (0, 1]")
     if len(samples) == 0 or len(reconstructions) == 0:
         raise ValueError("sample_validity needs at least one sample and one reconstruction")
-    sample_distance = unexplained_variance(predict, draw_mask, samples)
-    recon_distance = unexplained_variance(predict, draw_mask, reconstructions)
-    threshold = float(np.quantile(recon_distance, quantile))
-    share = float(np.mean(sample_distance <= threshold))
+    sample_share = unexplained_variance(predict, draw_mask, samples)
+    recon_share = unexplained_variance(predict, draw_mask, reconstructions)
+    threshold = float(np.quantile(recon_share, quantile))
+    share = float(np.mean(sample_share <= threshold))
     return {"valid_share": share, "standard_error": float(np.sqrt(share * (1.0 - share) / len(samples))),
             "threshold": threshold, "quantile": float(quantile),
-            "median_distance_samples": float(np.median(sample_distance)),
-            "median_distance_reconstructions": float(np.median(recon_distance)),
-            "median_distance_originals": None if originals is None
+            "median_unexplained_samples": float(np.median(sample_share)),
+            "median_unexplained_reconstructions": float(np.median(recon_share)),
+            "median_unexplained_originals": None if originals is None
             else float(np.median(unexplained_variance(predict, draw_mask, originals))),
             "num_samples": int(len(samples))}
 
