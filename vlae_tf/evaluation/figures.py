@@ -12,6 +12,7 @@ import numpy as np
 
 from vlae_tf import visualize
 from vlae_tf.evaluation import model_metrics
+from vlae_tf.io.images import image_codes
 
 
 def _pyplot():
@@ -78,7 +79,7 @@ def traversal_grids(model, images=None, num_rows: int = 6, num_cols: int = 9, se
     if images is None or len(images) < 2 or hasattr(model, "decode_noise"):
         return [visualize.traversal_figure(generator_fn, rung, num_rows=num_rows, num_cols=num_cols, seed=seed,
                                            cell_size=cell_size) for rung in range(1, model.num_rungs + 1)]
-    codes = [np.asarray(mean) for mean, _ in model.encode(np.asarray(images, np.float32))]
+    codes = image_codes(model, images)
     dims = generator_fn.latent_dims
     return [visualize.traversal_figure(generator_fn, rung, num_rows=num_rows, num_cols=num_cols, seed=seed,
                                        cell_size=cell_size, row_codes=[c[:num_rows] for c in codes],

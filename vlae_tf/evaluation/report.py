@@ -119,7 +119,8 @@ def validity_lines(result: dict) -> list[str]:
             f"{v['num_samples']} (valid: a two-colour drawing of the shape the classifier reads off the sample "
             f"leaves no more of its pixel variance unexplained than it does for {v['quantile']:.0%} of the "
             f"reconstructions, {_fmt(v['threshold'], 3)}); median share unexplained: samples "
-            f"{_fmt(v['median_unexplained_samples'], 3)}, reconstructions {_fmt(v['median_unexplained_reconstructions'], 3)}, "
+            f"{_fmt(v['median_unexplained_samples'], 3)}, "
+            f"reconstructions {_fmt(v['median_unexplained_reconstructions'], 3)}, "
             f"originals {_fmt(v['median_unexplained_originals'], 3)}"]
 
 

@@ -4,17 +4,16 @@ Where the data set can draw the layout of given factors (``shapes``: factors -> 
 shape covers), a sample can be checked against the image it claims to be: the factor classifier
 (``factor_classifier``) reads every factor off the sample, the data set draws that shape's coverage mask, and
 the sample's distance to it is the share of its pixel variance that the best per-channel fit
-``background + mask * (foreground - background)`` leaves unexplained (1 - R^2). The colours are fitted, not drawn: a clean shape whose
-hue lies between two palette entries is still one shape on a plain background (colours are the lowest
-rung's business, and a blend of two hues would otherwise dominate the error over the whole background). A
-clean sample of one shape sits close to its drawing; a smear, two blobs or a shape between two classes does
-not, since no factor setting draws it.
+``background + mask * (foreground - background)`` leaves unexplained (1 - R^2). The colours are fitted, not
+drawn: a clean shape whose hue lies between two palette entries is still one shape on a plain background
+(colours are the lowest rung's business, and a blend of two hues would otherwise dominate the error over the
+whole background). A clean sample of one shape sits close to its drawing; a smear, two blobs or a shape
+between two classes does not, since no factor setting draws it.
 
 A share, not a root-mean-square error: a faint smear or an empty image has little variance to get wrong,
 and an RMS error would call it clean. Sharpness is the model's own business (``fidelity`` measures it on
 reconstructions), so the threshold is relative: a sample is *valid* when its distance is at most the
-``quantile`` (0.95) of the same distance over
-the model's reconstructions of real images. The valid share is then near 0.95 for a model whose prior draws
+``quantile`` (0.95) of the same distance over the model's reconstructions of real images. The valid share is then near 0.95 for a model whose prior draws
 look like its reconstructions, and falls where the prior puts mass on codes no real image has (the "holes"
 between the aggregate posterior's clusters). The share is a mean of N independent Bernoulli outcomes: its
 standard error is sqrt(p (1 - p) / N).
