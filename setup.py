@@ -23,6 +23,8 @@ setup(
     python_requires=">=3.10",
     packages=find_packages(include=["vlae_tf", "vlae_tf.*"]) + [CLI_PACKAGE],
     package_dir={CLI_PACKAGE: "trainers"},
+    # The shapes factor classifier that ships with the library (vlae_tf/evaluation/factor_classifier.py).
+    package_data={"vlae_tf.evaluation": ["shipped_classifiers/*.keras", "shipped_classifiers/*.json"]},
     install_requires=[
         "tensorflow>=2.21,<2.22",
         "keras>=3.15,<4",

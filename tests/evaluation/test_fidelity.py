@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from vlae_tf import presets
+from vlae_tf.data import shapes
 from vlae_tf.data.shapes import FACTOR_NAMES
 from vlae_tf.evaluation import factor_classifier, fidelity, report, sample_validity
 from vlae_tf.evaluation.evaluate_run import EvalOptions, evaluate_model
@@ -232,3 +233,31 @@ def test_true_shapes_images_redraw_exactly_from_their_own_factors():
     wrong = factors.copy()
     wrong[:, 5] = (wrong[:, 5] + 1) % 4  # another shape at the same place and size
     assert np.all(sample_validity.unexplained_variance(lambda images: wrong, shapes.coverage, shapes.render(factors)) > 0.02)
+
+
+def test_shipped_shapes_classifier_matches_the_default_preset_and_reads_fresh_images():
+    # The package ships the default preset's classifier so the demo does not fit it. Its key must be the one
+    # the preset asks for today: changing the classifier or the shapes data options without refitting it
+    # (python -m vlae_tf.evaluation.factor_classifier) fails here instead of silently refitting in every demo.
+    config = presets.get("shapes")
+    key = factor_classifier.cache_key(factor_classifier.dataset_description(
+        config, config.model.image_shape, factor_classifier.ClassifierOptions()))
+    shipped = factor_classifier.load(factor_classifier.SHIPPED_DIR, key)
+    assert shipped is not None, f"no shipped classifier {key} in {factor_classifier.SHIPPED_DIR}"
+    assert shipped.head_names == list(FACTOR_NAMES)
+    # 600 images no split holds; per-head accuracy as fitted (rotation 0.93) less > 6 standard errors.
+    images, factors = shapes.generate(600, seed=12345)
+    accuracy = dict(zip(FACTOR_NAMES, shipped.accuracy(images, factors)))
+    assert accuracy["rotation"] > 0.86, accuracy
+    assert min(v for name, v in accuracy.items() if name != "rotation") > 0.97, accuracy
+
+
+def test_for_dataset_reads_the_shipped_classifier_before_fitting(tmp_path, monkeypatch):
+    def no_fit(*args, **kwargs):
+        raise AssertionError("fitted although the package ships this classifier")
+
+    monkeypatch.setattr(factor_classifier, "fit_for_dataset", no_fit)
+    config = presets.get("shapes", **{"data.seed": 3})  # every shapes data seed reads seed 0's classifier
+    found = factor_classifier.for_dataset(config, tmp_path)
+    assert found is not None and found.info["key"] in {p.stem for p in factor_classifier.SHIPPED_DIR.glob("*.json")}
+    assert list(tmp_path.iterdir()) == []  # read in place, not copied into the user's cache

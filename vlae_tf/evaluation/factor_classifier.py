@@ -10,6 +10,11 @@ set has one head, ``label``). It is fitted once per data set on the true trainin
 ``key`` hashes everything that changes the classifier (data set, data options, image shape, heads,
 training options, ``CLASSIFIER_VERSION``), so a stale file is never reused. Files are written under a
 temporary name and renamed, so two processes fitting at once never leave a half-written file.
+
+The package ships the classifier of the default preset (``shapes``) in ``SHIPPED_DIR``, in the same
+layout, so ``make demo`` on a fresh machine does not spend ~100 s of its 10-minute budget fitting it.
+It is used only when its key matches (a change of version, options or data options falls back to fitting);
+``python -m vlae_tf.evaluation.factor_classifier --preset shapes`` refits it into that folder.
 """
 
 from __future__ import annotations
@@ -20,13 +25,16 @@ import json
 import os
 import pathlib
 
+import argparse
+
 import keras
 import numpy as np
 
-from vlae_tf import data
+from vlae_tf import data, presets
 
 CLASSIFIER_VERSION = 3  # bump when the architecture or training changes: old cache entries stop matching
 CACHE_ENV = "VLAE_TF_CACHE"
+SHIPPED_DIR = pathlib.Path(__file__).resolve().parent / "shipped_classifiers"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -168,22 +176,58 @@ def for_dataset(config, cache_dir=None, options: ClassifierOptions = ClassifierO
                 fit_if_missing: bool = True) -> FactorClassifier | None:
     """The cached classifier of ``config``'s data set, fitted on its training split when not cached.
 
-    Returns None when the data set has no factors or labels, or when it is not cached and
-    ``fit_if_missing`` is False. ``info`` holds the description and the training-split accuracy.
+    Looks in ``cache_dir``, then in the package's ``SHIPPED_DIR``. Returns None when the data set has no
+    factors or labels, or when neither holds it and ``fit_if_missing`` is False. ``info`` holds the
+    description and the training-split accuracy.
     """
     cache_dir = pathlib.Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    description = dataset_description(config, config.model.image_shape, options)
-    key = cache_key(description)
+    key = cache_key(dataset_description(config, config.model.image_shape, options))
     cached = load(cache_dir, key)
+    if cached is None:
+        cached = load(SHIPPED_DIR, key)
     if cached is not None or not fit_if_missing:
         return cached
+    classifier = fit_for_dataset(config, options)
+    if classifier is not None:
+        save(classifier, cache_dir, key)
+    return classifier
+
+
+def fit_for_dataset(config, options: ClassifierOptions = ClassifierOptions()) -> FactorClassifier | None:
+    """A fresh classifier of ``config``'s data set (no cache read or written), fitted on its training split;
+    None when the data set has no factors or labels."""
+    description = dataset_description(config, config.model.image_shape, options)
     images, targets = data.load_arrays(classifier_data_config(config), "train", options.max_train, binarize=True)
     found = dataset_targets(targets)
     if found is None:
         return None
     labels, names, sizes = found
     classifier = fit(images, labels, names, sizes, options)
-    classifier.info = {"description": description, "key": key, "train_examples": int(len(images)),
+    classifier.info = {"description": description, "key": cache_key(description),
+                       "train_examples": int(len(images)),
                        "train_accuracy": classifier.accuracy(images, labels).tolist()}
-    save(classifier, cache_dir, key)
     return classifier
+
+
+def ship(preset: str, folder=SHIPPED_DIR) -> pathlib.Path:
+    """Fits preset ``preset``'s classifier with the default options and writes it to ``folder`` without its
+    optimizer state (a third of the size); returns the ``.keras`` path."""
+    config = presets.get(preset)
+    fitted = fit_for_dataset(config)
+    if fitted is None:
+        raise ValueError(f"preset {preset!r} has a data set without factors or labels: nothing to ship")
+    bare = build_model(config.model.image_shape, fitted.head_sizes, ClassifierOptions().width)
+    bare.set_weights(fitted.model.get_weights())
+    return save(FactorClassifier(bare, fitted.head_names, fitted.head_sizes, fitted.info), folder, fitted.info["key"])
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description="Refit the classifier the package ships for a preset.")
+    parser.add_argument("--preset", default="shapes", help="preset whose data set the classifier reads")
+    parser.add_argument("--out", type=pathlib.Path, default=SHIPPED_DIR, help="folder to write it to")
+    args = parser.parse_args(argv)
+    print(ship(args.preset, args.out))
+
+
+if __name__ == "__main__":
+    main()
