@@ -9,7 +9,7 @@ from vlae_tf import run_dir
 from vlae_tf.evaluation import report
 from vlae_tf.evaluation.evaluate_run import EvalOptions
 
-# The factor classifier is trained once per machine and cached (about two minutes for shapes on 2 cores).
+# The shapes factor classifier ships with the package; other data sets' are fitted once per machine and cached.
 DEMO_OPTIONS = EvalOptions(iw_samples=0, sampled_mi_draws=0, progress=True)
 
 

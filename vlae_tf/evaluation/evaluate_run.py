@@ -67,8 +67,8 @@ class EvalOptions:
     num_bins: int = 20  # histogram bins for the mutual information (disentanglement_lib's default)
     seed: int = 0
     sampled_mi_draws: int = 2000  # Monte Carlo draws of the sampled-q(z|x) MIGs (SE ~1e-3 nats; ~15 s for shapes; 0 skips)
-    # Factor fidelity needs a classifier of the true images: "fit" trains and caches one when none is cached
-    # (about a minute for shapes), "cached" uses one only if cached, "off" skips fidelity.
+    # Factor fidelity needs a classifier of the true images: "fit" trains and caches one when neither the cache
+    # nor the package (shapes' default) holds one, "cached" uses one only if held, "off" skips fidelity.
     fidelity: str = "fit"
     classifier_cache: str | None = None  # None: factor_classifier.default_cache_dir()
     fidelity_examples: int = 2000  # images whose reconstructions are judged
@@ -247,7 +247,8 @@ def evaluate_model(model, config, options: EvalOptions | None = None) -> dict:
     if "labels" in targets and np.unique(targets["labels"]).size > 1 and options.probe_train_examples > 0:
         result.update(probe_metrics(model, config, means, np.asarray(targets["labels"]), options))
     if options.fidelity != "off":
-        stages.start(f"fidelity of reconstructions and traversals (classifier: {options.fidelity})")
+        source = "cached, shipped or fitted now" if options.fidelity == "fit" else "cached or shipped only"
+        stages.start(f"fidelity of reconstructions and traversals (classifier: {source})")
         result.update(fidelity_metrics(model, config, images, targets, options))
     stages.start("done")
     return result
