@@ -59,20 +59,20 @@ def classifier():
 
 def test_a_copying_model_has_relative_fidelity_one(classifier):
     images, factors = synthetic(400, seed=2)
-    result = fidelity.reconstruction_fidelity(classifier.predict, images, factors, lambda x: x.copy(), ["A", "B"])
+    result = fidelity.reconstruction_fidelity(classifier.predict, images, factors, images.copy(), ["A", "B"])
     for name in ("A", "B"):
         assert result[name]["relative_fidelity"] == 1.0
         assert result[name]["agreement"] == 1.0
     # The fake model's encode -> decode is an exact copy as well.
     exact = fidelity.reconstruction_fidelity(classifier.predict, images, factors,
-                                             lambda x: decode([m for m, _ in encode(x)]), ["A", "B"])
+                                             decode([m for m, _ in encode(images)]), ["A", "B"])
     assert exact == result
 
 
 def test_a_constant_model_scores_chance(classifier):
     images, factors = synthetic(400, seed=3)
     result = fidelity.reconstruction_fidelity(classifier.predict, images, factors,
-                                              lambda x: np.full_like(x, 0.3), ["A", "B"])
+                                              np.full_like(images, 0.3), ["A", "B"])
     for k, name in enumerate(("A", "B")):
         # One constant prediction is right exactly as often as its class occurs: never above the majority
         # share ("chance"), and for these near-uniform factors near 1/4 (SE of a share: sqrt(3/16/400) = 0.022).

@@ -172,7 +172,7 @@ def fidelity_metrics(model, config, images, targets, options: EvalOptions) -> di
     subset = slice(0, options.fidelity_examples)
     reconstructions = reconstruct(images[subset])  # decoded once: fidelity and sample validity both judge them
     out = {"fidelity": fidelity.reconstruction_fidelity(classifier.predict, images[subset], labels[subset],
-                                                        lambda _: reconstructions, names),
+                                                        reconstructions, names),
            "fidelity_classifier": {"key": classifier.info.get("key"),
                                    "train_accuracy": classifier.info.get("train_accuracy")}}
     if options.specificity_bases > 0:

@@ -34,15 +34,15 @@ def _chance(labels: np.ndarray) -> np.ndarray:
     return np.array([np.unique(col, return_counts=True)[1].max() / len(col) for col in labels.T])
 
 
-def reconstruction_fidelity(predict: Callable, images, labels, reconstruct: Callable,
+def reconstruction_fidelity(predict: Callable, images, labels, reconstructions,
                             factor_names: Sequence[str] | None = None) -> dict:
-    """Accuracy of ``predict`` on ``images`` and on ``reconstruct(images)``, per factor.
+    """Accuracy of ``predict`` on ``images`` and on their ``reconstructions``, per factor.
 
     Args:
       predict: images [N, H, W, C] -> int [N, F] predicted classes.
       images: [N, H, W, C] true images in [0, 1].
       labels: int [N, F] true classes (or [N] for one label).
-      reconstruct: images -> images of the same shape (numpy in, numpy out).
+      reconstructions: [N, H, W, C] the model's reconstructions of ``images``, in the same order.
       factor_names: F names (default factor_1..).
     Returns:
       dict of per-factor dicts keyed by name: accuracy_original, accuracy_reconstruction,
@@ -53,9 +53,9 @@ def reconstruction_fidelity(predict: Callable, images, labels, reconstruct: Call
     names = list(factor_names or [f"factor_{k + 1}" for k in range(labels.shape[1])])
     if len(names) != labels.shape[1]:
         raise ValueError(f"got {len(names)} factor names for {labels.shape[1]} label columns")
-    recon = np.asarray(reconstruct(np.asarray(images)))
+    recon = np.asarray(reconstructions)
     if recon.shape != np.asarray(images).shape:
-        raise ValueError(f"reconstruct returned shape {recon.shape} for images of shape {np.asarray(images).shape}")
+        raise ValueError(f"reconstructions have shape {recon.shape}; the images have {np.asarray(images).shape}")
     pred_original, pred_recon = np.asarray(predict(images)), np.asarray(predict(recon))
     original = np.mean(pred_original == labels, axis=0)
     reconstruction = np.mean(pred_recon == labels, axis=0)
