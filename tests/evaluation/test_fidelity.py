@@ -261,3 +261,17 @@ def test_for_dataset_reads_the_shipped_classifier_before_fitting(tmp_path, monke
     found = factor_classifier.for_dataset(config, tmp_path)
     assert found is not None and found.info["key"] in {p.stem for p in factor_classifier.SHIPPED_DIR.glob("*.json")}
     assert list(tmp_path.iterdir()) == []  # read in place, not copied into the user's cache
+
+
+def test_ship_writes_the_fit_without_optimizer_state_under_its_key(classifier, tmp_path, monkeypatch):
+    fitted = factor_classifier.FactorClassifier(classifier.model, classifier.head_names, classifier.head_sizes,
+                                                {"key": "k123", "train_accuracy": [1.0, 1.0]})
+    monkeypatch.setattr(factor_classifier, "fit_for_dataset", lambda config: fitted)
+    path = factor_classifier.ship("shapes", tmp_path)
+    assert path == tmp_path / "k123.keras"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["k123.json", "k123.keras"]
+    shipped = factor_classifier.load(tmp_path, "k123")
+    images, _ = synthetic(50, seed=7)
+    np.testing.assert_array_equal(shipped.predict(images), classifier.predict(images))
+    assert classifier.model.compiled  # the fit carries its optimizer; the shipped copy does not
+    assert not keras.saving.load_model(path).compiled

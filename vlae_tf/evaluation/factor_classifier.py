@@ -19,13 +19,12 @@ It is used only when its key matches (a change of version, options or data optio
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import hashlib
 import json
 import os
 import pathlib
-
-import argparse
 
 import keras
 import numpy as np
@@ -216,8 +215,9 @@ def ship(preset: str, folder=SHIPPED_DIR) -> pathlib.Path:
     fitted = fit_for_dataset(config)
     if fitted is None:
         raise ValueError(f"preset {preset!r} has a data set without factors or labels: nothing to ship")
-    bare = build_model(config.model.image_shape, fitted.head_sizes, ClassifierOptions().width)
-    bare.set_weights(fitted.model.get_weights())
+    # The same layers in an uncompiled model, which saves without the optimizer and its moments
+    # (clone_model would compile the clone again).
+    bare = keras.Model(fitted.model.inputs, fitted.model.outputs, name=fitted.model.name)
     return save(FactorClassifier(bare, fitted.head_names, fitted.head_sizes, fitted.info), folder, fitted.info["key"])
 
 
