@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 MODEL_KINDS = ("vlae", "hvae", "lvae", "vae")
-COMBINES = ("concat", "add", "gated_add")
+COMBINES = ("concat", "add", "gated_add", "film")
 LIKELIHOODS = ("bernoulli", "gaussian", "l1")
 REGULARIZERS = ("kl", "mmd")
 ACTIVATIONS = ("relu", "leaky_relu", "elu", "swish", "gelu")
@@ -69,7 +69,7 @@ class ModelConfig:
     convs_per_rung: int = 2  # convolutions per rung; the first strides by 2
     dense_units: int = 512  # top rung width (the original used 1024 for MNIST)
     activation: str = "leaky_relu"  # the original's lrelu
-    combine: str = "concat"  # how v_l(z_l) joins g_{l+1}: concat | add | gated_add (gate starts at 0.1)
+    combine: str = "concat"  # how v_l(z_l) joins g_{l+1}: concat | add | gated_add (gate starts at 0.1) | film
     # The lowest ``broadcast_rungs`` rungs inject z_l as one feature vector tiled over their grid instead of a
     # dense map to it: they can set per-pixel statistics (colour) but cannot place anything. 0 is the
     # original code; the shapes preset needs 1 for the VLAE's hierarchy to form (docs/comparison.md).

@@ -34,7 +34,7 @@ def test_feature_shapes_and_the_two_passes():
         make_rungs(config, (3, 3), inject=True, top_code_dim=3)
 
 
-@pytest.mark.parametrize("combine", ["concat", "add", "gated_add"])
+@pytest.mark.parametrize("combine", ["concat", "add", "gated_add", "film"])
 def test_a_zero_fade_removes_the_rungs_code_and_a_unit_fade_changes_nothing(combine):
     ladder = rungs(**{"model.combine": combine})
     low, high = codes(value=0.0), codes(value=0.0)
@@ -62,6 +62,10 @@ def test_rung_config_round_trips():
     clone = Rung.from_config(rung.get_config())
     assert clone.get_config() == rung.get_config()
     assert type(clone.v).__name__ == "LatentBroadcast" and clone.combine.mode == "gated_add"
+    film = Rung(1, (8, 8, 8), 8, latent_dim=3, code_dim=3, injection="dense", combine="film", convs=1, name="r")
+    film_clone = Rung.from_config(film.get_config())
+    assert film_clone.get_config() == film.get_config() and film_clone.v.linear_output
+    assert film_clone.v.target_shape == (8, 8, 16)
 
 
 @pytest.mark.parametrize("likelihood,scale", [("bernoulli", None), ("l1", None), ("gaussian", None),

@@ -80,6 +80,30 @@ def test_combine_modes(combine):
     np.testing.assert_allclose(out, expected, rtol=1e-6)  # the gate starts at 0.1, as in the original
 
 
+@pytest.mark.parametrize("late", [False, True])
+def test_film_scales_and_shifts_each_feature_by_the_code(late):
+    model = tiny_vlae(**{"model.combine": "film", "model.broadcast_rungs": 1, "model.late_broadcast": late})
+    broadcast, dense = model.rungs[0], model.rungs[1]
+    # v carries a scale and a shift per feature, linear in the last layer (either sign must be reachable).
+    assert broadcast.v.target_shape[-1] == 2 * 8 and dense.v.target_shape == (4, 4, 32)
+    assert not any(isinstance(layer, keras.layers.LeakyReLU) for layer in broadcast.v._stack)
+    g = tf.reshape(tf.range(2 * 4 * 4 * 16, dtype=tf.float32), [2, 4, 4, 16]) / 100.0
+    gamma, beta = tf.fill([2, 4, 4, 16], -0.5), tf.fill([2, 4, 4, 16], 3.0)
+    out = dense.combine([g, tf.concat([gamma, beta], -1)]).numpy()
+    np.testing.assert_allclose(out, g.numpy() * 0.5 + 3.0, rtol=1e-6)
+    # A zero injection (what a zero fade gives) leaves g as it is.
+    np.testing.assert_allclose(dense.combine([g, tf.zeros([2, 4, 4, 32])]).numpy(), g.numpy())
+    with pytest.raises(ValueError, match="combine='film' joins features of 16 channels with an injection of 32"):
+        dense.combine.build([(None, 4, 4, 16), (None, 4, 4, 16)])
+    # Every rung still reaches the pixels.
+    base = [np.zeros((2, 3), "float32")] * 3
+    reference = model.decode(base).numpy()
+    for rung in range(3):
+        moved = list(base)
+        moved[rung] = np.full((2, 3), 3.0, "float32")
+        assert np.abs(model.decode(moved).numpy() - reference).max() > 1e-4, rung
+
+
 def test_denoising_corrupts_the_input_only_in_training():
     model = tiny_vlae(**{"model.salt_pepper": 0.5, "model.input_noise": 0.1})
     x = np.full((2, 16, 16, 3), 0.5, "float32")

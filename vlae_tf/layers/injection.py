@@ -13,12 +13,17 @@ from vlae_tf.layers.serialization import serializable
 
 
 class CodeMap(LayerStack):
-    """z [B, d] -> features [B, *target_shape]: an optional hidden dense layer, then ``_output_layers()``."""
+    """z [B, d] -> features [B, *target_shape]: an optional hidden dense layer, then ``_output_layers()``.
 
-    def __init__(self, target_shape, hidden_units: int = 0, activation: str = "leaky_relu", **kwargs):
+    linear_output: no activation after the last dense layer (``film`` reads its output as a scale and a shift,
+    which must be free to take either sign).
+    """
+
+    def __init__(self, target_shape, hidden_units: int = 0, activation: str = "leaky_relu",
+                 linear_output: bool = False, **kwargs):
         super().__init__(**kwargs)
         self.target_shape = tuple(int(s) for s in target_shape)
-        self.hidden_units, self.activation = hidden_units, activation
+        self.hidden_units, self.activation, self.linear_output = hidden_units, activation, linear_output
         self._stack = []
         if hidden_units:
             self._stack += [keras.layers.Dense(hidden_units, dtype=self.dtype_policy),
@@ -28,6 +33,9 @@ class CodeMap(LayerStack):
     def _output_layers(self) -> list:
         raise NotImplementedError
 
+    def _output_activation(self) -> list:
+        return [] if self.linear_output else [activation_layer(self.activation, self.dtype_policy)]
+
     def call(self, z):
         return super().call(keras.ops.cast(z, self.compute_dtype))
 
@@ -36,7 +44,7 @@ class CodeMap(LayerStack):
 
     def get_config(self):
         return {**super().get_config(), "target_shape": self.target_shape, "hidden_units": self.hidden_units,
-                "activation": self.activation}
+                "activation": self.activation, "linear_output": self.linear_output}
 
 
 @serializable
@@ -45,7 +53,7 @@ class LatentProjection(CodeMap):
 
     def _output_layers(self) -> list:
         return [keras.layers.Dense(math.prod(self.target_shape), dtype=self.dtype_policy),
-                activation_layer(self.activation, self.dtype_policy),
+                *self._output_activation(),
                 keras.layers.Reshape(self.target_shape, dtype=self.dtype_policy)]
 
 
@@ -60,8 +68,7 @@ class LatentBroadcast(CodeMap):
     """
 
     def _output_layers(self) -> list:
-        return [keras.layers.Dense(self.target_shape[-1], dtype=self.dtype_policy),
-                activation_layer(self.activation, self.dtype_policy)]
+        return [keras.layers.Dense(self.target_shape[-1], dtype=self.dtype_policy), *self._output_activation()]
 
     def call(self, z):
         v = super().call(z)
@@ -71,10 +78,13 @@ class LatentBroadcast(CodeMap):
 
 @serializable
 class Combine(keras.layers.Layer):
-    """Joins the top-down features g [B, ..., C] with a rung's injection v [B, ..., C].
+    """Joins the top-down features g [B, ..., C] with a rung's injection v [B, ..., C] ([..., 2C] for ``film``).
 
     ``concat`` -> [..., 2C]; ``add`` -> g + v; ``gated_add`` -> g + gate * v with a trainable
-    per-channel gate starting at 0.1, as in the original code.
+    per-channel gate starting at 0.1, as in the original code; ``film`` -> g * (1 + gamma) + beta with
+    (gamma, beta) the two halves of v (feature-wise modulation, FiLM, Perez et al. 2018; StyleGAN injects its
+    per-resolution styles the same way): the code can rescale a feature, e.g. tint a shape's mask, in one step
+    where ``concat`` needs the convolutions after it to form that product.
     """
 
     def __init__(self, mode: str = "concat", **kwargs):
@@ -84,7 +94,11 @@ class Combine(keras.layers.Layer):
         self.mode = mode
 
     def build(self, input_shape):
-        g_shape, _ = input_shape
+        g_shape, v_shape = input_shape
+        expected = 2 * g_shape[-1] if self.mode == "film" else g_shape[-1]
+        if v_shape[-1] != expected:
+            raise ValueError(f"combine={self.mode!r} joins features of {g_shape[-1]} channels with an injection of "
+                             f"{expected}; got {v_shape[-1]}")
         if self.mode == "gated_add":
             self.gate = self.add_weight(name="gate", shape=(g_shape[-1],),
                                         initializer=keras.initializers.Constant(0.1))
@@ -95,6 +109,9 @@ class Combine(keras.layers.Layer):
             return keras.ops.concatenate([g, v], axis=-1)
         if self.mode == "add":
             return g + v
+        if self.mode == "film":
+            gamma, beta = keras.ops.split(v, 2, axis=-1)
+            return g * (1.0 + gamma) + beta
         return g + keras.ops.cast(self.gate, self.compute_dtype) * v
 
     def compute_output_shape(self, input_shape):

@@ -25,7 +25,7 @@ class Rung(keras.layers.Layer):
       ``injection="none"``. ``"late_broadcast"`` tiles the vector over
       u_l's output instead: ``g_l = mix_l(combine_l(u_l(g_{l+1}), v_l(z)))`` with a 1x1 convolution ``mix_l``,
       so nothing spatial follows the code within the rung.
-    - ``combine`` (combine_l): joins ``g_{l+1}`` and ``v_l(z)`` (``concat | add | gated_add``).
+    - ``combine`` (combine_l): joins ``g_{l+1}`` and ``v_l(z)`` (``concat | add | gated_add | film``).
     - ``u`` (u_l), top-down: ``g_l = u_l(combine_l(g_{l+1}, v_l(z_l)))``, a ConvBlock doubling the grid to
       ``output_channels``; the top rung's ``u_L`` maps a code ``[B, d]`` straight to ``feature_shape``: a dense
       map, or with ``injection="broadcast"`` one vector tiled over the grid (the top code cannot place anything).
@@ -64,7 +64,7 @@ class Rung(keras.layers.Layer):
         if injection != "none" and not top:
             injector = LatentProjection if injection == "dense" else LatentBroadcast
             self.v = injector(self._injection_shape(), hidden_units=injection_units, activation=activation,
-                              dtype=dtype, name=f"v_{level}")
+                              linear_output=combine == "film", dtype=dtype, name=f"v_{level}")
             self.combine = Combine(combine, dtype=dtype, name=f"combine_{level}")
         if injection == "late_broadcast":
             self.mix = ConvBlock(output_channels, 1, activation, "same", kernel_size=1, dtype=dtype,
@@ -77,11 +77,12 @@ class Rung(keras.layers.Layer):
             self.u = ConvBlock(output_channels, convs, activation, "up", dtype=dtype, name=f"u_{level}")
 
     def _injection_shape(self) -> tuple:
-        """The features ``v_l`` produces: h_l's grid, or u_l's (twice as fine) when the rung injects late."""
+        """The features ``v_l`` produces: h_l's grid, or u_l's (twice as fine) when the rung injects late; twice
+        the channels it joins for ``film`` (a scale and a shift per channel)."""
         height, width, channels = self.feature_shape
         if self.injection == "late_broadcast":
-            return (2 * height, 2 * width, self.output_channels)
-        return (height, width, channels)
+            height, width, channels = 2 * height, 2 * width, self.output_channels
+        return (height, width, 2 * channels if self.combine_mode == "film" else channels)
 
     def build(self, below_shape):
         """Every part, from the shape of ``h_{l-1}`` [B, ...]."""
@@ -102,8 +103,9 @@ class Rung(keras.layers.Layer):
     def _build_injection(self, code_shape, g_shape):
         """Builds ``v_l`` and ``combine_l`` joining features of ``g_shape``; returns the joined shape."""
         self.v.build(code_shape)
-        self.combine.build([g_shape, g_shape])
-        return self.combine.compute_output_shape([g_shape, g_shape])
+        v_shape = self.v.compute_output_shape(code_shape)
+        self.combine.build([g_shape, v_shape])
+        return self.combine.compute_output_shape([g_shape, v_shape])
 
     def up(self, h_below):
         """``h_l = f_l(h_{l-1})``: [B, H_{l-1}, W_{l-1}, C_{l-1}] -> [B, H_l, W_l, C_l] (top: [B, dense_units])."""
