@@ -29,7 +29,7 @@ def test_presets_are_the_base_with_overrides():
     shapes = presets.get("shapes")
     assert shapes.model.image_shape == (32, 32, 3) and shapes.data.batch_size == 32
     # Whatever a preset does not name is the base's.
-    assert shapes.model.combine == base.model.combine and shapes.train.precision == base.train.precision
+    assert shapes.model.activation == base.model.activation and shapes.train.precision == base.train.precision
     assert presets.get("svhn").model.warmup_steps == base.model.warmup_steps
 
 

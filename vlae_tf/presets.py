@@ -25,10 +25,14 @@ _OVERRIDES: dict[str, dict[str, Any]] = {
     # held the shape. Four dims on rung 1 and the top: two hue circles below, shape and rotation above.
     # Batches of 32: on a CPU, 8000 steps of 32 take about as long as 5000 of 64 and reconstruct the shape
     # far better (docs/comparison.md); 13 epochs are ~8000 steps. Rung 2's dense map has a hidden layer: its
-    # codes then stay nearer the prior, and 2.7x as many prior samples show one clean shape (3 seeds).
+    # codes then stay nearer the prior. Rung 1 joins after its upsampling (late_broadcast) by FiLM (scale and
+    # shift per feature): nothing spatial follows its code, so it cannot resize the shape, and it tints the
+    # shape's mask in one product, so the shape colour leaves the top rung; over 3 seeds this took shape
+    # fidelity from 0.90 to 0.95, rotation from 0.74 to 0.87 and put scale on rung 2 in 2 seeds (of 0 before).
     "shapes": {"model.image_shape": (32, 32, 3), "model.latent_dims": (4, 3, 4), "model.conv_channels": (32, 64),
                "model.dense_units": 256, "model.likelihood": "gaussian", "model.broadcast_rungs": 1,
-               "model.broadcast_top": True, "model.dense_injection_units": 256,
+               "model.broadcast_top": True, "model.dense_injection_units": 256, "model.late_broadcast": True,
+               "model.combine": "film",
                "data.dataset": "shapes", "data.batch_size": 32, "train.learning_rate": 1e-3, "train.epochs": 13},
     "mnist": {**_ORIGINAL, "model.image_shape": (28, 28, 1), "model.latent_dims": (2, 2, 2),
               "model.conv_channels": (64, 128), "data.dataset": "mnist", "data.binarize": "dynamic",
