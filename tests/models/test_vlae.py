@@ -57,18 +57,22 @@ def test_decode_draws_missing_rungs_from_the_prior_and_seed_makes_it_reproducibl
         model.decode([None, None, None])
 
 
-def test_every_rung_owns_its_parts_and_injects_its_code():
-    model = tiny_vlae(**{"model.broadcast_rungs": 1})
-    assert [r.level for r in model.rungs] == [1, 2, 3] and model.rungs[-1].top
-    assert [r.injection for r in model.rungs] == ["broadcast", "dense", "none"]
-    assert all(r.q.latent_dim == 3 for r in model.rungs)
-    # Each rung's code reaches the pixels: changing any one of them changes the image.
+def assert_every_rung_reaches_the_pixels(model):
+    """Changing any one rung's code (3 dims, rungs of the tiny config) changes the decoded image."""
     base = [np.zeros((2, 3), "float32")] * 3
     reference = model.decode(base).numpy()
     for rung in range(3):
         moved = list(base)
         moved[rung] = np.full((2, 3), 3.0, "float32")
         assert np.abs(model.decode(moved).numpy() - reference).max() > 1e-4, rung
+
+
+def test_every_rung_owns_its_parts_and_injects_its_code():
+    model = tiny_vlae(**{"model.broadcast_rungs": 1})
+    assert [r.level for r in model.rungs] == [1, 2, 3] and model.rungs[-1].top
+    assert [r.injection for r in model.rungs] == ["broadcast", "dense", "none"]
+    assert all(r.q.latent_dim == 3 for r in model.rungs)
+    assert_every_rung_reaches_the_pixels(model)
 
 
 @pytest.mark.parametrize("combine", ["concat", "add", "gated_add"])
@@ -95,13 +99,7 @@ def test_film_scales_and_shifts_each_feature_by_the_code(late):
     np.testing.assert_allclose(dense.combine([g, tf.zeros([2, 4, 4, 32])]).numpy(), g.numpy())
     with pytest.raises(ValueError, match="combine='film' joins features of 16 channels with an injection of 32"):
         dense.combine.build([(None, 4, 4, 16), (None, 4, 4, 16)])
-    # Every rung still reaches the pixels.
-    base = [np.zeros((2, 3), "float32")] * 3
-    reference = model.decode(base).numpy()
-    for rung in range(3):
-        moved = list(base)
-        moved[rung] = np.full((2, 3), 3.0, "float32")
-        assert np.abs(model.decode(moved).numpy() - reference).max() > 1e-4, rung
+    assert_every_rung_reaches_the_pixels(model)
 
 
 def test_denoising_corrupts_the_input_only_in_training():
