@@ -34,6 +34,7 @@ import tensorflow as tf  # noqa: E402
 
 from benchmarks import flops, machine, workload  # noqa: E402
 from vlae_tf import presets  # noqa: E402
+from vlae_tf.config import parse_override  # noqa: E402
 from vlae_tf.training import precision as mixed  # noqa: E402
 from vlae_tf.training.step import make_train_step, unpack  # noqa: E402
 
@@ -143,8 +144,12 @@ def main(argv=None):
     p.add_argument("--steps", type=int, help="fixed steps per path per round (overrides --seconds)")
     p.add_argument("--jit", default="auto", choices=["auto", "on", "off"])
     p.add_argument("--batch-size", type=int)
+    p.add_argument("--set", action="append", default=[], metavar="section.field=value",
+                   help="a config override, as vlae-train's (repeatable)")
     args = p.parse_args(argv)
-    overrides = {"data.batch_size": args.batch_size} if args.batch_size else {}
+    overrides = dict(parse_override(s) for s in args.set)
+    if args.batch_size:
+        overrides["data.batch_size"] = args.batch_size
     result = measure(args.preset, args.precision, args.paths, args.rounds, args.seconds, args.steps, args.jit,
                      overrides)
     print(json.dumps(result, indent=2))

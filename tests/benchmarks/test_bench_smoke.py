@@ -68,3 +68,18 @@ def test_rung_overrides_fit_a_32x32_ladder():
     for rungs in (1, 7):
         with pytest.raises(ValueError, match=f"rungs={rungs} is not valid"):
             scaling.rung_overrides(rungs)
+
+
+def test_throughput_times_a_preset_with_config_overrides():
+    from benchmarks import throughput
+
+    result = throughput.main(["--preset", "shapes", "--set", "model.combine=concat", "--set",
+                              "model.late_broadcast=False", "--batch-size", "8", "--paths", "fit", "--steps", "1",
+                              "--rounds", "1"])
+    assert result["batch_size"] == 8 and set(result["paths"]) == {"fit"}
+    assert result["paths"]["fit"]["step_ms"] > 0
+    # The overrides reach the model: concatenating before u_1 doubles its input channels, so the concat model
+    # counts more FLOPs than the preset's late FiLM join (whose 1x1 mix is cheaper than those channels).
+    default = throughput.main(["--preset", "shapes", "--batch-size", "8", "--paths", "fit", "--steps", "1",
+                               "--rounds", "1"])
+    assert result["train_step_gflop"] > default["train_step_gflop"]
