@@ -44,6 +44,8 @@ def test_unknown_preset_lists_the_valid_ones():
     ("regularizer", "wae", r"kl, mmd"),
     ("image_shape", (28, 28, 2), r"channels 1 or 3"),
     ("beta", (1.0, 2.0), r"2 entries but the model has 3 rungs"),
+    ("combine", ("film", "concat", "add"), r"3 modes but the model has 2 convolutional rungs"),
+    ("combine", "film,mul", r"model.combine='mul'.*concat, add, gated_add"),
     ("image_shape", (30, 30, 3), r"multiples of 4"),
     ("latent_dims", (2, 0, 2), r"positive"),
 ])
@@ -86,3 +88,13 @@ def test_dotted_overrides_and_cli_parsing():
         cfg.replace(beta=1.0)
     with pytest.raises(ValueError, match="section.field=value"):
         parse_override("model.beta")
+
+
+def test_combine_is_one_mode_or_one_per_convolutional_rung():
+    assert ModelConfig(combine=("film", "film")).combine == "film"  # a uniform tuple is its one mode
+    per_rung = ModelConfig(combine="film, concat")  # the command line's spelling
+    assert per_rung.combine == ("film", "concat")
+    assert [per_rung.combine_of(level) for level in (1, 2)] == ["film", "concat"]
+    assert ModelConfig(combine="add").combine_of(2) == "add"
+    cfg = presets.get("shapes").replace(**dict([parse_override("model.combine=film,concat")]))
+    assert ExperimentConfig.from_dict(cfg.to_dict()) == cfg

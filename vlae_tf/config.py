@@ -69,7 +69,10 @@ class ModelConfig:
     convs_per_rung: int = 2  # convolutions per rung; the first strides by 2
     dense_units: int = 512  # top rung width (the original used 1024 for MNIST)
     activation: str = "leaky_relu"  # the original's lrelu
-    combine: str = "concat"  # how v_l(z_l) joins g_{l+1}: concat | add | gated_add (gate starts at 0.1) | film
+    # How v_l(z_l) joins g_{l+1}: concat | add | gated_add (gate starts at 0.1) | film. One mode for every
+    # convolutional rung, or one per convolutional rung from the pixels up ("film,concat" on the command line);
+    # the top rung joins nothing. A uniform tuple is stored as its one mode.
+    combine: tuple | str = "concat"
     # The lowest ``broadcast_rungs`` rungs inject z_l as one feature vector tiled over their grid instead of a
     # dense map to it: they can set per-pixel statistics (colour) but cannot place anything. 0 is the
     # original code; the shapes preset needs 1 for the VLAE's hierarchy to form (docs/comparison.md).
@@ -108,7 +111,6 @@ class ModelConfig:
 
     def __post_init__(self):
         _check_choice("model.kind", self.kind, MODEL_KINDS)
-        _check_choice("model.combine", self.combine, COMBINES)
         _check_choice("model.likelihood", self.likelihood, LIKELIHOODS)
         _check_choice("model.regularizer", self.regularizer, REGULARIZERS)
         _check_choice("model.activation", self.activation, ACTIVATIONS)
@@ -128,6 +130,7 @@ class ModelConfig:
         if channels and min(channels) <= 0:
             raise ValueError(f"model.conv_channels={channels!r} must be positive")
         object.__setattr__(self, "conv_channels", channels)
+        self._check_combine()
         factor = 2 ** len(channels)
         if shape[0] % factor or shape[1] % factor:
             raise ValueError(f"model.image_shape={shape} cannot be halved {len(channels)} times; height and width "
@@ -160,6 +163,25 @@ class ModelConfig:
             raise ValueError(f"model.salt_pepper={self.salt_pepper!r} must lie in [0, 1)")
         _check_positive("model.input_noise", self.input_noise, allow_zero=True)
         self._check_progressive()
+
+    def _check_combine(self):
+        combine = self.combine
+        if isinstance(combine, str) and "," in combine:
+            combine = tuple(mode.strip() for mode in combine.split(","))
+        modes = tuple(combine) if isinstance(combine, (tuple, list)) else (combine,)
+        for mode in modes:
+            _check_choice("model.combine", mode, COMBINES)
+        if len(set(modes)) == 1:
+            object.__setattr__(self, "combine", modes[0])  # one spelling of "every rung alike"
+            return
+        if len(modes) != len(self.conv_channels):
+            raise ValueError(f"model.combine has {len(modes)} modes but the model has {len(self.conv_channels)} "
+                             "convolutional rungs; give one mode, or one per convolutional rung (the top joins none)")
+        object.__setattr__(self, "combine", modes)
+
+    def combine_of(self, level: int) -> str:
+        """How rung ``level`` (1 = nearest the pixels) joins its code to the top-down features."""
+        return self.combine if isinstance(self.combine, str) else self.combine[level - 1]
 
     def _check_progressive(self):
         steps = self.progressive_steps

@@ -56,6 +56,14 @@ def test_rung_validation_names_the_bad_value():
         Rung(1, (8, 8, 8), 8).posterior(np.zeros((1, 8, 8, 8), "float32"))
 
 
+def test_each_rung_joins_its_code_by_its_own_combine_mode():
+    ladder = rungs(**{"model.combine": ("film", "concat")})
+    assert [rung.combine.mode for rung in ladder[:2]] == ["film", "concat"]
+    assert ladder[0].v.linear_output and not ladder[1].v.linear_output
+    assert ladder[0].v.target_shape == (8, 8, 16) and ladder[1].v.target_shape == (4, 4, 16)
+    assert tuple(top_down(ladder, codes()).shape) == (2, 16, 16, 8)
+
+
 def test_rung_config_round_trips():
     rung = Rung(2, (4, 4, 16), 8, latent_dim=3, code_dim=3, injection="broadcast", combine="gated_add", convs=1,
                 dense_units=16, activation="elu", name="rung_2")

@@ -93,9 +93,19 @@ class Combine(keras.layers.Layer):
             raise ValueError(f"combine mode {mode!r} is not valid; choose one of {', '.join(COMBINES)}")
         self.mode = mode
 
+    def injection_channels(self, channels: int) -> int:
+        """The channels ``v_l`` must produce to join features of ``channels``: a scale and a shift each for
+        ``film``."""
+        return 2 * channels if self.mode == "film" else channels
+
+    @property
+    def linear_injection(self) -> bool:
+        """Whether ``v_l``'s output must be linear: ``film`` reads it as a scale and a shift of either sign."""
+        return self.mode == "film"
+
     def build(self, input_shape):
         g_shape, v_shape = input_shape
-        expected = 2 * g_shape[-1] if self.mode == "film" else g_shape[-1]
+        expected = self.injection_channels(g_shape[-1])
         if v_shape[-1] != expected:
             raise ValueError(f"combine={self.mode!r} joins features of {g_shape[-1]} channels with an injection of "
                              f"{expected}; got {v_shape[-1]}")

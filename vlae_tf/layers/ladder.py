@@ -32,7 +32,7 @@ def make_rungs(config, head_dims, inject: bool, top_code_dim: int, dtype=None) -
         raise ValueError(f"head_dims has {len(head_dims)} entries; the ladder has {len(shapes) + 1} rungs")
     # u_l maps back to h_{l-1}'s channels; u_1 keeps C_1 and the likelihood head maps to the image.
     out_channels = [shapes[0][-1]] + [s[-1] for s in shapes[:-1]] if shapes else []
-    common = {"combine": config.combine, "convs": config.convs_per_rung, "dense_units": config.dense_units,
+    common = {"convs": config.convs_per_rung, "dense_units": config.dense_units,
               "activation": config.activation, "dtype": dtype}
     broadcast = "late_broadcast" if config.late_broadcast else "broadcast"
     rungs = []
@@ -40,7 +40,7 @@ def make_rungs(config, head_dims, inject: bool, top_code_dim: int, dtype=None) -
         injection = "none" if not inject else broadcast if level <= config.broadcast_rungs else "dense"
         rungs.append(Rung(level, shape, channels, latent_dim=dim, code_dim=dim if inject else 0,
                           injection=injection, injection_units=config.dense_injection_units if injection == "dense"
-                          else 0, name=f"rung_{level}", **common))
+                          else 0, combine=config.combine_of(level), name=f"rung_{level}", **common))
     top = len(shapes) + 1
     rungs.append(Rung(top, shapes[-1], top=True, latent_dim=head_dims[-1], code_dim=top_code_dim,
                       injection="broadcast" if inject and config.broadcast_top else "none", name=f"rung_{top}", **common))

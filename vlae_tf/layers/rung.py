@@ -25,7 +25,8 @@ class Rung(keras.layers.Layer):
       ``injection="none"``. ``"late_broadcast"`` tiles the vector over
       u_l's output instead: ``g_l = mix_l(combine_l(u_l(g_{l+1}), v_l(z)))`` with a 1x1 convolution ``mix_l``,
       so nothing spatial follows the code within the rung.
-    - ``combine`` (combine_l): joins ``g_{l+1}`` and ``v_l(z)`` (``concat | add | gated_add | film``).
+    - ``combine`` (combine_l): joins ``g_{l+1}`` and ``v_l(z)`` (``concat | add | gated_add | film``); it says
+      what ``v_l`` must produce (``film``: a linear scale and shift per channel).
     - ``u`` (u_l), top-down: ``g_l = u_l(combine_l(g_{l+1}, v_l(z_l)))``, a ConvBlock doubling the grid to
       ``output_channels``; the top rung's ``u_L`` maps a code ``[B, d]`` straight to ``feature_shape``: a dense
       map, or with ``injection="broadcast"`` one vector tiled over the grid (the top code cannot place anything).
@@ -62,10 +63,10 @@ class Rung(keras.layers.Layer):
                                   dtype=dtype, name=f"q_{level}")
         self.v = self.combine = self.mix = None
         if injection != "none" and not top:
+            self.combine = Combine(combine, dtype=dtype, name=f"combine_{level}")
             injector = LatentProjection if injection == "dense" else LatentBroadcast
             self.v = injector(self._injection_shape(), hidden_units=injection_units, activation=activation,
-                              linear_output=combine == "film", dtype=dtype, name=f"v_{level}")
-            self.combine = Combine(combine, dtype=dtype, name=f"combine_{level}")
+                              linear_output=self.combine.linear_injection, dtype=dtype, name=f"v_{level}")
         if injection == "late_broadcast":
             self.mix = ConvBlock(output_channels, 1, activation, "same", kernel_size=1, dtype=dtype,
                                  name=f"mix_{level}")
@@ -77,12 +78,12 @@ class Rung(keras.layers.Layer):
             self.u = ConvBlock(output_channels, convs, activation, "up", dtype=dtype, name=f"u_{level}")
 
     def _injection_shape(self) -> tuple:
-        """The features ``v_l`` produces: h_l's grid, or u_l's (twice as fine) when the rung injects late; twice
-        the channels it joins for ``film`` (a scale and a shift per channel)."""
+        """The features ``v_l`` produces: h_l's grid, or u_l's (twice as fine) when the rung injects late, with
+        the channels ``combine_l`` needs to join them."""
         height, width, channels = self.feature_shape
         if self.injection == "late_broadcast":
             height, width, channels = 2 * height, 2 * width, self.output_channels
-        return (height, width, 2 * channels if self.combine_mode == "film" else channels)
+        return (height, width, self.combine.injection_channels(channels))
 
     def build(self, below_shape):
         """Every part, from the shape of ``h_{l-1}`` [B, ...]."""
