@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 MODEL_KINDS = ("vlae", "hvae", "lvae", "vae")
-COMBINES = ("concat", "add", "gated_add", "film")
+COMBINES = ("concat", "add", "gated_add", "film", "adain")
 LIKELIHOODS = ("bernoulli", "gaussian", "l1")
 REGULARIZERS = ("kl", "mmd")
 ACTIVATIONS = ("relu", "leaky_relu", "elu", "swish", "gelu")
@@ -69,7 +69,7 @@ class ModelConfig:
     convs_per_rung: int = 2  # convolutions per rung; the first strides by 2
     dense_units: int = 512  # top rung width (the original used 1024 for MNIST)
     activation: str = "leaky_relu"  # the original's lrelu
-    # How v_l(z_l) joins g_{l+1}: concat | add | gated_add (gate starts at 0.1) | film. One mode for every
+    # How v_l(z_l) joins g_{l+1}: concat | add | gated_add (gate starts at 0.1) | film | adain. One mode for every
     # convolutional rung, or one per convolutional rung from the pixels up ("film,concat" on the command line);
     # the top rung joins nothing. A uniform tuple is stored as its one mode.
     combine: tuple | str = "concat"

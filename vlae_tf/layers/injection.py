@@ -84,7 +84,9 @@ class Combine(keras.layers.Layer):
     per-channel gate starting at 0.1, as in the original code; ``film`` -> g * (1 + gamma) + beta with
     (gamma, beta) the two halves of v (feature-wise modulation, FiLM, Perez et al. 2018; StyleGAN injects its
     per-resolution styles the same way): the code can rescale a feature, e.g. tint a shape's mask, in one step
-    where ``concat`` needs the convolutions after it to form that product.
+    where ``concat`` needs the convolutions after it to form that product; ``adain`` -> the same on g normalised
+    per image and channel over the grid (adaptive instance normalisation, StyleGAN's first form): the rung's code
+    then sets every feature's mean and spread, so nothing above the rung can carry them (e.g. a colour).
     """
 
     def __init__(self, mode: str = "concat", **kwargs):
@@ -96,12 +98,13 @@ class Combine(keras.layers.Layer):
     def injection_channels(self, channels: int) -> int:
         """The channels ``v_l`` must produce to join features of ``channels``: a scale and a shift each for
         ``film``."""
-        return 2 * channels if self.mode == "film" else channels
+        return 2 * channels if self.linear_injection else channels
 
     @property
     def linear_injection(self) -> bool:
-        """Whether ``v_l``'s output must be linear: ``film`` reads it as a scale and a shift of either sign."""
-        return self.mode == "film"
+        """Whether ``v_l``'s output must be linear: ``film`` and ``adain`` read it as a scale and a shift of
+        either sign."""
+        return self.mode in ("film", "adain")
 
     def build(self, input_shape):
         g_shape, v_shape = input_shape
@@ -119,7 +122,9 @@ class Combine(keras.layers.Layer):
             return keras.ops.concatenate([g, v], axis=-1)
         if self.mode == "add":
             return g + v
-        if self.mode == "film":
+        if self.mode == "adain":
+            g = _instance_normalized(g)
+        if self.mode in ("film", "adain"):
             gamma, beta = keras.ops.split(v, 2, axis=-1)
             return g * (1.0 + gamma) + beta
         return g + keras.ops.cast(self.gate, self.compute_dtype) * v
@@ -132,3 +137,12 @@ class Combine(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "mode": self.mode}
+
+
+def _instance_normalized(g, epsilon: float = 1e-3):
+    """g [B, H, W, C] with zero mean and unit variance over each image's grid, per channel; the moments in
+    float32 (bfloat16 keeps 8 bits of a variance)."""
+    g32 = keras.ops.cast(g, "float32")
+    mean = keras.ops.mean(g32, axis=(1, 2), keepdims=True)
+    variance = keras.ops.var(g32, axis=(1, 2), keepdims=True)
+    return keras.ops.cast((g32 - mean) * keras.ops.rsqrt(variance + epsilon), g.dtype)
