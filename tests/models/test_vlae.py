@@ -102,6 +102,22 @@ def test_film_scales_and_shifts_each_feature_by_the_code(late):
     assert_every_rung_reaches_the_pixels(model)
 
 
+def test_adain_sets_each_features_mean_and_spread_from_the_code():
+    model = tiny_vlae(**{"model.combine": "adain,film"})
+    adain = model.rungs[0]
+    assert adain.combine.mode == "adain" and adain.v.linear_output and adain.v.target_shape == (8, 8, 16)
+    rng = np.random.default_rng(0)
+    g = tf.constant(rng.normal(5.0, 3.0, (2, 8, 8, 8)), tf.float32)
+    gamma, beta = tf.fill([2, 8, 8, 8], 1.0), tf.fill([2, 8, 8, 8], -2.0)
+    out = adain.combine([g, tf.concat([gamma, beta], -1)]).numpy()
+    # Whatever g's statistics, each image's channel comes out with mean beta and spread 1 + gamma.
+    np.testing.assert_allclose(out.mean(axis=(1, 2)), -2.0, atol=1e-4)
+    np.testing.assert_allclose(out.std(axis=(1, 2)), 2.0, rtol=1e-3)  # epsilon 1e-3 against a variance of 9
+    shifted = adain.combine([g * 4.0 + 7.0, tf.concat([gamma, beta], -1)]).numpy()
+    np.testing.assert_allclose(shifted, out, atol=1e-3)  # an affine change of g's channel does not get through
+    assert_every_rung_reaches_the_pixels(model)
+
+
 def test_denoising_corrupts_the_input_only_in_training():
     model = tiny_vlae(**{"model.salt_pepper": 0.5, "model.input_noise": 0.1})
     x = np.full((2, 16, 16, 3), 0.5, "float32")
