@@ -12,6 +12,7 @@ from vlae_tf import data, run_dir
 from vlae_tf.io import run_model
 from vlae_tf.training import DivergenceError, keras_fit, run_custom, run_folder
 from vlae_tf.training.keras_fit import run_fit, segments
+from vlae_tf.training.summaries import EpochTensorBoard
 
 # 64 training images in batches of 16: 4 steps per epoch, so 6 steps cross an epoch boundary.
 SMALL = {"data.batch_size": 16, "data.num_train": 64, "data.num_test": 32, "train.summary_every": 2,
@@ -89,6 +90,9 @@ def test_fit_and_the_custom_loop_write_the_same_scalars_on_the_step_axis(tmp_pat
     assert expected <= set(fit) and expected <= set(custom), (set(fit), set(custom))
     for tag in expected:
         assert [s for s, _ in fit[tag]] == [s for s, _ in custom[tag]] == [2, 4, 6], (tag, fit[tag], custom[tag])
+    # Keras' own per-epoch scalars are there too (EpochTensorBoard), for training and validation.
+    assert {"epoch_loss", "epoch_elbo"} <= set(fit) and not any(tag.startswith("batch_") for tag in fit), set(fit)
+    assert "epoch_loss" in _scalars(tmp_path / "fit" / "logs" / "validation")
     # Same seed, data and weights (test_trainer.py): the same interval means through the first epoch (steps
     # 1-4; they agree within rel 1e-5, float32 sums in another order). After it, fit's validation pass draws
     # from the model's noise generator, so step 6 sees other posterior samples: not compared.
@@ -130,3 +134,17 @@ def test_fit_clips_like_the_custom_loop_and_builds_under_the_strategy():
     assert model.distribute_strategy is strategy
     model.compile()  # the model's own default optimizer clips the same way
     assert model.optimizer.global_clipnorm == 1.5
+
+
+@pytest.mark.parametrize("update_freq,calls", [("epoch", 0), (1, 2)])
+def test_the_tensorboard_callback_calls_no_summary_op_per_batch_when_it_writes_per_epoch(tmp_path, monkeypatch,
+                                                                                          update_freq, calls):
+    callback = EpochTensorBoard(str(tmp_path), update_freq=update_freq, write_graph=False)
+    written = []
+    recorder = type("Recorder", (), {"scalar": staticmethod(lambda *a, **k: written.append(a[0]))})
+    monkeypatch.setattr(EpochTensorBoard, "summary", property(lambda self: recorder))
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    callback.set_model(model)
+    callback.on_train_batch_end(0, {"loss": 1.0, "kl": 2.0})
+    assert len(written) == calls, written  # Keras' own callback calls summary.scalar per log, per batch

@@ -29,7 +29,7 @@ from vlae_tf.io.run_model import build_model
 from vlae_tf.training import checkpoints, outputs, precision as mixed, run_folder, strategies
 from vlae_tf.training.fit_callback import RunCallback
 from vlae_tf.training.step import make_fit_train_step
-from vlae_tf.training.summaries import Summaries
+from vlae_tf.training.summaries import EpochTensorBoard, Summaries
 
 
 def steps_per_epoch(config: ExperimentConfig, dataset: tf.data.Dataset) -> int:
@@ -120,7 +120,7 @@ def run_fit(config: ExperimentConfig, out, epochs: int | None = None, steps: int
         summaries = Summaries(out / run_dir.LOG_DIR, image_seed=config.train.seed,
                               reference_images=next(iter(test_ds)))
         run = RunCallback(config, start, int(counters["skipped"].numpy()), save, summaries, restored)
-        fit_callbacks = [run, keras.callbacks.TensorBoard(str(out / run_dir.LOG_DIR))]
+        fit_callbacks = [run, EpochTensorBoard(str(out / run_dir.LOG_DIR))]
         repeated = train_ds.repeat()  # deterministic for a fixed data.seed: skipping reaches the resumed position
         for initial_epoch, size, epochs_now, first_step in segments(start, target, per_epoch):
             model.fit(repeated.skip(first_step), initial_epoch=initial_epoch, epochs=initial_epoch + epochs_now,
