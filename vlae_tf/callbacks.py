@@ -14,6 +14,8 @@ Images go to ``<log_dir>/images``, a run of its own next to the ``train`` and ``
 (``model.optimizer.iterations``); the tags are those ``vlae-train``'s loops write. With ``png_dir`` the callback also saves ``traversal_rung_{l}.png``, ``traversals.png``,
 ``manifold_rung_{l}.png``, ``samples.png``, ``reconstructions.png`` and an animated ``traversal_rung_{l}.gif``
 per rung there.
+
+``EpochTensorBoard`` is ``keras.callbacks.TensorBoard`` without its per-batch cost when it writes per epoch.
 """
 
 from __future__ import annotations
@@ -27,6 +29,15 @@ import tensorflow as tf
 
 from vlae_tf import visualize
 from vlae_tf.io.images import model_animations, model_figures, save_gifs, save_pngs, write_images
+
+
+class EpochTensorBoard(keras.callbacks.TensorBoard):
+    """Keras' TensorBoard callback (its ``epoch_*`` and validation scalars) without its per-batch cost when it
+    writes per epoch: Keras 3.15 still calls ``summary.scalar`` for every log of every batch, each a no-op under
+    ``record_if(False)``; on 2 CPU cores those calls cost ~4 ms of a ~55 ms step."""
+
+    def on_train_batch_end(self, batch, logs=None):
+        super().on_train_batch_end(batch, None if self.update_freq == "epoch" else logs)
 
 
 class TraversalImages(keras.callbacks.Callback):

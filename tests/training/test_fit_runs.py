@@ -9,10 +9,10 @@ from tensorboard.backend.event_processing import event_accumulator
 
 from scenario import tiny_config
 from vlae_tf import data, run_dir
+from vlae_tf.callbacks import EpochTensorBoard
 from vlae_tf.io import run_model
 from vlae_tf.training import DivergenceError, keras_fit, run_custom, run_folder
 from vlae_tf.training.keras_fit import run_fit, segments
-from vlae_tf.training.summaries import EpochTensorBoard
 
 # 64 training images in batches of 16: 4 steps per epoch, so 6 steps cross an epoch boundary.
 SMALL = {"data.batch_size": 16, "data.num_train": 64, "data.num_test": 32, "train.summary_every": 2,

@@ -97,7 +97,7 @@ class Combine(keras.layers.Layer):
 
     def injection_channels(self, channels: int) -> int:
         """The channels ``v_l`` must produce to join features of ``channels``: a scale and a shift each for
-        ``film``."""
+        ``film`` and ``adain``."""
         return 2 * channels if self.linear_injection else channels
 
     @property
@@ -143,6 +143,5 @@ def _instance_normalized(g, epsilon: float = 1e-3):
     """g [B, H, W, C] with zero mean and unit variance over each image's grid, per channel; the moments in
     float32 (bfloat16 keeps 8 bits of a variance)."""
     g32 = keras.ops.cast(g, "float32")
-    mean = keras.ops.mean(g32, axis=(1, 2), keepdims=True)
-    variance = keras.ops.var(g32, axis=(1, 2), keepdims=True)
+    mean, variance = keras.ops.moments(g32, axes=(1, 2), keepdims=True)
     return keras.ops.cast((g32 - mean) * keras.ops.rsqrt(variance + epsilon), g.dtype)

@@ -25,8 +25,8 @@ class Rung(keras.layers.Layer):
       ``injection="none"``. ``"late_broadcast"`` tiles the vector over
       u_l's output instead: ``g_l = mix_l(combine_l(u_l(g_{l+1}), v_l(z)))`` with a 1x1 convolution ``mix_l``,
       so nothing spatial follows the code within the rung.
-    - ``combine`` (combine_l): joins ``g_{l+1}`` and ``v_l(z)`` (``concat | add | gated_add | film``); it says
-      what ``v_l`` must produce (``film``: a linear scale and shift per channel).
+    - ``combine`` (combine_l): joins ``g_{l+1}`` and ``v_l(z)`` (``concat | add | gated_add | film | adain``); it
+      says what ``v_l`` must produce (``film``, ``adain``: a linear scale and shift per channel).
     - ``u`` (u_l), top-down: ``g_l = u_l(combine_l(g_{l+1}, v_l(z_l)))``, a ConvBlock doubling the grid to
       ``output_channels``; the top rung's ``u_L`` maps a code ``[B, d]`` straight to ``feature_shape``: a dense
       map, or with ``injection="broadcast"`` one vector tiled over the grid (the top code cannot place anything).

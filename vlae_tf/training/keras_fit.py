@@ -23,13 +23,14 @@ import keras
 import tensorflow as tf
 
 from vlae_tf import data, run_dir
+from vlae_tf.callbacks import EpochTensorBoard
 from vlae_tf.config import ExperimentConfig
 from vlae_tf.io.atomic import save_model_atomically
 from vlae_tf.io.run_model import build_model
 from vlae_tf.training import checkpoints, outputs, precision as mixed, run_folder, strategies
 from vlae_tf.training.fit_callback import RunCallback
 from vlae_tf.training.step import make_fit_train_step
-from vlae_tf.training.summaries import EpochTensorBoard, Summaries
+from vlae_tf.training.summaries import Summaries
 
 
 def steps_per_epoch(config: ExperimentConfig, dataset: tf.data.Dataset) -> int:

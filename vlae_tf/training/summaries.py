@@ -19,7 +19,6 @@ from __future__ import annotations
 import os
 from typing import Mapping
 
-import keras
 import numpy as np
 import tensorflow as tf
 
@@ -28,15 +27,6 @@ from vlae_tf.io.images import model_figures, write_images
 RECONSTRUCTIONS = 8  # reference images reconstructed in the figures, and the traversals' rows
 SCALAR_RUN = "train"
 IMAGE_RUN = "images"
-
-
-class EpochTensorBoard(keras.callbacks.TensorBoard):
-    """Keras' TensorBoard callback (its ``epoch_*`` and validation scalars) without its per-batch cost when it
-    writes per epoch: Keras 3.15 still calls ``summary.scalar`` for every log of every batch, each a no-op under
-    ``record_if(False)``; on 2 CPU cores those calls cost ~4 ms of a ~55 ms step."""
-
-    def on_train_batch_end(self, batch, logs=None):
-        super().on_train_batch_end(batch, None if self.update_freq == "epoch" else logs)
 
 
 class Summaries:
