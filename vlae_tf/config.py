@@ -108,6 +108,11 @@ class ModelConfig:
     # KL weight on rungs not yet active (the authors' "pre-KL" ``coff``: 0.5 for dSprites and 3D Shapes), so
     # their posteriors sit at the prior when they join; not multiplied by beta, as in the authors' code.
     pre_kl: float = 0.5
+    # The phase in which each rung (1 = nearest the pixels) joins, rung l at ``phase_l * progressive_steps``.
+    # None: pro-VLAE's order, the top rung alone first and one rung below per phase, (L-1, ..., 1, 0).
+    # (0, 0, 1) trains rungs 1 and 2 first and adds the top rung one phase later: the lower rungs take the
+    # factors they can express before the top rung can compete for them.
+    progressive_phases: tuple | None = None
 
     def __post_init__(self):
         _check_choice("model.kind", self.kind, MODEL_KINDS)
@@ -195,12 +200,30 @@ class ModelConfig:
             raise ValueError(f"model.fade_in_steps={fade!r} is not valid; give None (half a phase) or an int in "
                              f"0..model.progressive_steps ({steps})")
         _check_positive("model.pre_kl", self.pre_kl, allow_zero=True)
+        self._check_progressive_phases()
         if steps and self.kind != "vlae":
             raise ValueError(f"model.progressive_steps={steps!r} is a VLAE option; model.kind={self.kind!r} "
                              "needs progressive_steps=None")
         if steps and self.regularizer != "kl":
             raise ValueError(f"model.progressive_steps={steps!r} needs model.regularizer='kl' (the pre-KL "
                              f"penalty is a KL), not {self.regularizer!r}")
+
+    def _check_progressive_phases(self):
+        phases = self.progressive_phases
+        if phases is None:
+            return
+        if isinstance(phases, list):
+            phases = tuple(phases)
+            object.__setattr__(self, "progressive_phases", phases)
+        rungs = len(self.latent_dims)
+        if (not isinstance(phases, tuple) or len(phases) != rungs
+                or any(isinstance(p, bool) or not isinstance(p, int) or p < 0 for p in phases) or min(phases) != 0):
+            raise ValueError(f"model.progressive_phases={phases!r} is not valid; give one phase (an int >= 0) per "
+                             f"rung ({rungs}), from the pixels up, with at least one rung in phase 0, or None for "
+                             "pro-VLAE's top-down order")
+        if not self.progressive_steps:
+            raise ValueError(f"model.progressive_phases={phases!r} needs model.progressive_steps (the length of "
+                             "a phase)")
 
     @property
     def num_rungs(self) -> int:

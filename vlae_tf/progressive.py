@@ -3,12 +3,15 @@
 The ladder is trained top rung first and lower rungs join one at a time. With ``P = model.progressive_steps``
 and ``L`` rungs, phase ``p = 0..L-1`` starts at step ``p * P`` and activates rung ``L - p``: phase 0 trains
 rung L alone, the last phase (which never ends) trains every rung. Rung l therefore starts at
-``s_l = (L - l) * P``.
+``s_l = (L - l) * P``. ``model.progressive_phases`` names another order, one phase per rung (rung l starts
+at ``phase_l * P``): ``(0, 0, 1)`` trains rungs 1 and 2 first and adds the top rung after one phase.
 
 - Fade-in: the decoder reads rung l's injection as ``alpha_l * v_l(z_l)`` with
   ``alpha_l(t) = clip((t - s_l) / F, 0, 1)``, ``F = model.fade_in_steps`` (None: ``P // 2``; 0: a step at
   ``s_l``).
-  An inactive rung has ``alpha_l = 0``: the decoder ignores its code. The top rung is never faded.
+  An inactive rung has ``alpha_l = 0``: the decoder ignores its code. A rung active from step 0 is never
+  faded (pro-VLAE's top rung). A top rung that joins later is faded on its code, ``u_L(alpha_L * z_L)``:
+  until it joins the decoder starts from the constant ``u_L(0)``.
   The authors' code (Zhiyuan1991/proVLAE, ``-fadein=True``) also multiplies the new rung's encoder input
   ``h_l`` by alpha; here only the decoder path fades, so ``encode`` is the same at every step.
 - "pre-KL": an inactive rung pays ``pre_kl * KL(q(z_l | x) || N(0, I))`` so that its posterior stays at the
@@ -33,10 +36,17 @@ def enabled(config: ModelConfig) -> bool:
     return bool(config.progressive_steps)
 
 
+def rung_phases(config: ModelConfig) -> list[int]:
+    """The phase in which each rung l = 1..L joins: ``model.progressive_phases``, or pro-VLAE's ``L - l``."""
+    if config.progressive_phases is not None:
+        return list(config.progressive_phases)
+    return [config.num_rungs - level for level in range(1, config.num_rungs + 1)]
+
+
 def rung_starts(config: ModelConfig) -> list[int]:
-    """The step at which each rung l = 1..L becomes active, ``(L - l) * P``; all 0 without progression."""
+    """The step at which each rung l = 1..L becomes active, ``phase_l * P``; all 0 without progression."""
     steps = config.progressive_steps or 0
-    return [(config.num_rungs - level) * steps for level in range(1, config.num_rungs + 1)]
+    return [phase_ * steps for phase_ in rung_phases(config)]
 
 
 def fade_steps(config: ModelConfig) -> int:
@@ -48,10 +58,10 @@ def fade_steps(config: ModelConfig) -> int:
 
 
 def phase(config: ModelConfig, step) -> tf.Tensor:
-    """The phase at ``step``: int32 scalar in 0..L-1 (L-1, every rung active, without progression)."""
-    last = config.num_rungs - 1
+    """The phase at ``step``: int32 scalar from 0 to the last rung's phase (L-1 without progression)."""
     if not enabled(config):
-        return tf.constant(last, tf.int32)
+        return tf.constant(config.num_rungs - 1, tf.int32)
+    last = max(rung_phases(config))
     index = tf.cast(step, tf.int64) // config.progressive_steps
     return tf.cast(tf.clip_by_value(index, 0, last), tf.int32)
 
@@ -69,7 +79,8 @@ def active(config: ModelConfig, step) -> tf.Tensor:
 def rung_fades(config: ModelConfig, step) -> tf.Tensor:
     """[L] float32 ``alpha_l`` at ``step``: 0 before rung l's start, rising linearly to 1 over ``fade_in_steps``.
 
-    Ones without progression, and always 1 for the top rung (it is never faded)."""
+    Ones without progression, and always 1 for the rungs active from step 0 (pro-VLAE's top rung): nothing
+    is faded in before the first step."""
     if not enabled(config):
         return tf.ones([config.num_rungs], tf.float32)
     elapsed = _elapsed(config, step)
@@ -78,8 +89,8 @@ def rung_fades(config: ModelConfig, step) -> tf.Tensor:
         fades = tf.clip_by_value(tf.cast(elapsed, tf.float64) / float(fade), 0.0, 1.0)
     else:
         fades = tf.cast(elapsed >= 0, tf.float64)
-    top = tf.one_hot(config.num_rungs - 1, config.num_rungs, dtype=tf.float64)
-    return tf.cast(tf.maximum(fades, top), tf.float32)
+    from_start = tf.constant([start == 0 for start in rung_starts(config)])
+    return tf.cast(tf.where(from_start, tf.constant(1.0, tf.float64), fades), tf.float32)
 
 
 def kl_weights(config: ModelConfig, step) -> tf.Tensor:
@@ -92,4 +103,4 @@ def kl_weights(config: ModelConfig, step) -> tf.Tensor:
     return tf.where(active(config, step), usual, tf.fill([config.num_rungs], float(config.pre_kl)))
 
 
-__all__ = ["active", "enabled", "fade_steps", "kl_weights", "phase", "rung_fades", "rung_starts"]
+__all__ = ["active", "enabled", "fade_steps", "kl_weights", "phase", "rung_fades", "rung_phases", "rung_starts"]

@@ -97,6 +97,44 @@ def test_the_decoder_ignores_inactive_rungs_and_reads_them_once_faded_in():
     assert np.abs(_decode(model, 24, moved) - _decode(model, 24, codes)).max() > 1e-4
 
 
+# Another order: rungs 1 and 2 from step 0, the top rung one phase later (from 10, full at 14).
+BOTTOM_FIRST = {"model.progressive_phases": (0, 0, 1)}
+
+
+@pytest.mark.parametrize("step,fades,phase,active", [
+    (0, [1, 1, 0], 0, [1, 1, 0]), (9, [1, 1, 0], 0, [1, 1, 0]), (10, [1, 1, 0], 1, [1, 1, 1]),
+    (11, [1, 1, 0.25], 1, [1, 1, 1]), (14, [1, 1, 1], 1, [1, 1, 1]), (10**6, [1, 1, 1], 1, [1, 1, 1])])
+def test_a_named_order_starts_each_rung_in_its_phase(step, fades, phase, active):
+    config = tiny_config(**SCHEDULE, **BOTTOM_FIRST, **{"model.warmup_steps": 0.0, "model.pre_kl": 0.25}).model
+    assert progressive.rung_starts(config) == [0, 0, 10]
+    np.testing.assert_array_equal(progressive.rung_fades(config, step).numpy(), np.float32(fades))
+    assert int(progressive.phase(config, step)) == phase
+    np.testing.assert_array_equal(progressive.kl_weights(config, step).numpy(),
+                                  np.float32([1.0 if a else 0.25 for a in active]))
+    assert _model(**BOTTOM_FIRST).term_names[-2:] == ["fade/rung_3", "phase"]  # the one faded rung
+
+
+def test_a_top_rung_that_joins_later_is_ignored_until_then():
+    model, codes = _model(**BOTTOM_FIRST), _codes()
+    moved_top = codes[:2] + [_codes(seed=1)[2]]
+    moved_1 = [_codes(seed=1)[0]] + codes[1:]
+    for step in (0, 9, 10):  # the top rung inactive or at alpha 0: the decoder starts from u_3(0)
+        np.testing.assert_array_equal(_decode(model, step, moved_top), _decode(model, step, codes))
+    assert np.abs(_decode(model, 0, moved_1) - _decode(model, 0, codes)).max() > 1e-4  # rung 1 active at once
+    assert np.abs(_decode(model, 14, moved_top) - _decode(model, 14, codes)).max() > 1e-4
+
+
+@pytest.mark.parametrize("phases,message", [
+    ((0, 1), "one phase .* per rung \\(3\\)"), ((1, 1, 2), "at least one rung in phase 0"),
+    ((0, -1, 1), "progressive_phases=\\(0, -1, 1\\)"), ((0, 0.5, 1), "an int >= 0")])
+def test_bad_progressive_phases_are_one_line_errors(phases, message):
+    with pytest.raises(ValueError, match=message):
+        ModelConfig(latent_dims=(3, 3, 3), progressive_steps=10, progressive_phases=phases)
+    with pytest.raises(ValueError, match="needs model.progressive_steps"):
+        ModelConfig(latent_dims=(3, 3, 3), progressive_phases=(0, 0, 1))
+    assert ModelConfig(progressive_steps=10, progressive_phases=[0, 0, 1]).progressive_phases == (0, 0, 1)
+
+
 def test_pre_kl_weighs_inactive_rungs_only():
     model = _model(**{"model.warmup_steps": 0.0, "model.beta": 2.0, "model.pre_kl": 0.25})
     x = tiny_images(4)

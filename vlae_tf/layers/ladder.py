@@ -69,7 +69,7 @@ def top_down(rungs, codes, fades=None):
     """``g_1`` [B, H, W, C_1] from one code per rung (None where a rung reads none); ``fades``: optional
     per-rung multipliers on the injections (see ``Rung.down``)."""
     fades = fades if fades is not None else [None] * len(rungs)
-    g = rungs[-1].down(None, codes[-1])
+    g = rungs[-1].down(None, codes[-1], fades[-1])
     for rung, code, fade in reversed(list(zip(rungs[:-1], codes[:-1], fades[:-1]))):
         g = rung.down(g, code, fade)
     return g

@@ -122,10 +122,11 @@ class Rung(keras.layers.Layer):
         """``g_l = u_l(combine_l(g_{l+1}, fade * v_l(z)))``; the top rung returns ``u_L(z)`` and ignores g_above.
 
         g_above: [B, *feature_shape] (None for the top rung); z: [B, d] or None when the rung injects nothing.
-        fade: optional multiplier on the injection ([] or [B, 1, 1, 1]), for schedules that fade a rung in.
+        fade: optional multiplier on the injection ([] or [B, 1, 1, 1]), for schedules that fade a rung in; the
+        top rung multiplies its code instead ([] or [B, 1]), so that at 0 it gives the constant ``u_L(0)``.
         """
         if self.top:
-            return self.u(z)
+            return self.u(z if fade is None else z * keras.ops.cast(fade, z.dtype))
         if self.v is None:
             return self.u(g_above)
         v = self.v(z)
