@@ -10,7 +10,7 @@ IMAGE_SHAPE = (16, 16, 3)
 TINY = {"model.image_shape": IMAGE_SHAPE, "model.conv_channels": (8, 16), "model.dense_units": 32,
         "model.latent_dims": (3, 3, 3), "model.broadcast_top": False, "model.late_broadcast": False,
         "model.dense_injection_units": 0, "model.combine": "concat",
-        "data.batch_size": 64}
+        "model.progressive_steps": None, "model.progressive_phases": None, "data.batch_size": 64}
 
 
 def tiny_config(kind: str = "vlae", **overrides):

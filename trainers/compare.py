@@ -85,8 +85,6 @@ def model_config(args, kind: str):
         overrides["data.seed"] = overrides["train.seed"] = args.seed
     if kind == "provlae":  # the preset's schedule unless --set gives one
         overrides, kind = {**presets.progressive_overrides(args.preset), **overrides}, "vlae"
-    elif args.preset.endswith(presets.PROGRESSIVE_SUFFIX):  # a baseline of a _provlae preset trains at once
-        overrides = {**overrides, "model.progressive_steps": None}
     return presets.get(args.preset, **{**overrides, "model.kind": kind})  # the kind wins over a preset suffix
 
 

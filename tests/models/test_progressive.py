@@ -75,8 +75,21 @@ def test_zero_steps_means_off_and_the_presets_offer_provlae():
     assert "shapes_provlae" in presets.names()
     config = presets.get("shapes_provlae")
     assert config.model.kind == "vlae" and config.model.progressive_steps == 2000
-    assert config.replace(**{"model.progressive_steps": None}) == presets.get("shapes")
+    assert config.model.progressive_phases is None  # pro-VLAE's order, though the preset has its own
+    assert config == presets.get("shapes", **{"model.progressive_steps": 2000, "model.progressive_phases": None})
     assert presets.progressive_overrides("mnist_hvae") == presets.progressive_overrides("mnist")
+    assert presets.get("mnist_provlae").replace(**{"model.progressive_steps": None}) == presets.get("mnist")
+
+
+def test_the_shapes_schedule_is_a_vlae_setting_that_baselines_drop():
+    shapes = presets.get("shapes").model
+    assert progressive.rung_starts(shapes) == [0, 0, 1500]  # rungs 1 and 2 first, then the top rung
+    for name in ("shapes_hvae", "shapes_lvae", "shapes_vae", "shapes_provlae"):
+        kind = "hvae" if name == "shapes_provlae" else None  # a baseline of the pro-VLAE name trains at once too
+        config = presets.get(name, **({"model.kind": kind} if kind else {})).model
+        assert config.progressive_steps is None and config.progressive_phases is None
+    with pytest.raises(ValueError, match="progressive_steps=10 is a VLAE option"):  # unless the caller asks
+        presets.get("shapes_hvae", **{"model.progressive_steps": 10, "model.progressive_phases": None})
 
 
 def _decode(model, step, codes):
