@@ -223,7 +223,7 @@ class ModelConfig:
                              "pro-VLAE's top-down order")
         if not self.progressive_steps:
             raise ValueError(f"model.progressive_phases={phases!r} needs model.progressive_steps (the length of "
-                             "a phase)")
+                             "a phase); to train every rung from the start set both to None")
 
     @property
     def num_rungs(self) -> int:
