@@ -9,7 +9,7 @@ from vlae_tf import data, presets
 from vlae_tf.io import run_model
 from vlae_tf.training.keras_fit import run_fit, summary_lines
 
-# The preset's schedule shrunk with the run: the top rung joins at step 100 (1500 in the preset).
+# The preset's schedule shrunk with the run: the top rung joins at step 100 (1000 in the preset).
 SMALL_SHAPES = {"data.num_train": 3000, "data.num_test": 500, "model.dense_units": 128,
                 "model.warmup_steps": 100.0, "model.progressive_steps": 100,
                 "train.seed": 0, "data.seed": 0}  # explicit: weights, data, shuffles
