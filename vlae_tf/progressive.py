@@ -49,6 +49,12 @@ def rung_starts(config: ModelConfig) -> list[int]:
     return [phase_ * steps for phase_ in rung_phases(config)]
 
 
+def faded_rungs(config: ModelConfig) -> list[int]:
+    """The rungs l (1 = nearest the pixels) that fade in: those that do not start at step 0 (none without
+    progression; pro-VLAE's top rung, active from the start, never fades)."""
+    return [level for level, start in enumerate(rung_starts(config), start=1) if start]
+
+
 def fade_steps(config: ModelConfig) -> int:
     """``F``: ``model.fade_in_steps``, or half a phase when it is None (resolved here, not in the config, so
     that overriding ``progressive_steps`` alone keeps the default proportional)."""
@@ -89,8 +95,8 @@ def rung_fades(config: ModelConfig, step) -> tf.Tensor:
         fades = tf.clip_by_value(tf.cast(elapsed, tf.float64) / float(fade), 0.0, 1.0)
     else:
         fades = tf.cast(elapsed >= 0, tf.float64)
-    from_start = tf.constant([start == 0 for start in rung_starts(config)])
-    return tf.cast(tf.where(from_start, tf.constant(1.0, tf.float64), fades), tf.float32)
+    faded = tf.constant([level in faded_rungs(config) for level in range(1, config.num_rungs + 1)])
+    return tf.cast(tf.where(faded, fades, tf.constant(1.0, tf.float64)), tf.float32)
 
 
 def kl_weights(config: ModelConfig, step) -> tf.Tensor:
@@ -103,4 +109,4 @@ def kl_weights(config: ModelConfig, step) -> tf.Tensor:
     return tf.where(active(config, step), usual, tf.fill([config.num_rungs], float(config.pre_kl)))
 
 
-__all__ = ["active", "enabled", "fade_steps", "kl_weights", "phase", "rung_fades", "rung_phases", "rung_starts"]
+__all__ = ["active", "enabled", "fade_steps", "faded_rungs", "kl_weights", "phase", "rung_fades", "rung_phases", "rung_starts"]

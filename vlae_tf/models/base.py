@@ -131,15 +131,11 @@ class LatentVariableModel(keras.Model):
     def num_rungs(self) -> int:
         return self.model_config.num_rungs
 
-    def _faded_rungs(self) -> list[int]:
-        """The rungs (1 = nearest the pixels) a progressive schedule fades in: those that do not start at step 0."""
-        return [r for r, start in enumerate(progressive.rung_starts(self.model_config), start=1) if start]
-
     @property
     def term_names(self) -> list[str]:
         names = ["loss", "elbo", "recon", "kl"] + [f"kl/rung_{r}" for r in range(1, self.num_rungs + 1)]
         if progressive.enabled(self.model_config):  # the schedule, logged with the terms by both loops
-            names += [f"fade/rung_{r}" for r in self._faded_rungs()] + ["phase"]
+            names += [f"fade/rung_{r}" for r in progressive.faded_rungs(self.model_config)] + ["phase"]
         return names
 
     def _normal(self, shape, seed=None, dtype="float32"):
@@ -256,7 +252,7 @@ class LatentVariableModel(keras.Model):
         if self.trained_step is not None:
             ones = tf.ones_like(terms["recon"])  # per example, like every term, so both loops average them
             fades = tf.unstack(self.rung_fades())
-            for rung in self._faded_rungs():
+            for rung in progressive.faded_rungs(self.model_config):
                 terms[f"fade/rung_{rung}"] = fades[rung - 1] * ones
             terms["phase"] = tf.cast(progressive.phase(self.model_config, self.trained_step), tf.float32) * ones
         return terms
