@@ -323,6 +323,12 @@ class ExperimentConfig:
                                 data=_replace(self.data, sections["data"]),
                                 train=_replace(self.train, sections["train"]))
 
+    def with_kind(self, kind: str, **overrides: Any) -> "ExperimentConfig":
+        """This config as a ``kind`` model, with dotted ``overrides``. A progressive schedule is a VLAE setting:
+        another kind trains every rung at once, unless ``overrides`` name a schedule (then an error)."""
+        no_schedule = {"model.progressive_steps": None, "model.progressive_phases": None} if kind != "vlae" else {}
+        return self.replace(**{"model.kind": kind, **no_schedule, **overrides})
+
 
 def _field_names(cls) -> list[str]:
     return [f.name for f in dataclasses.fields(cls)]

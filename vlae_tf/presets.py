@@ -105,15 +105,17 @@ def _split(name: str) -> tuple[str, dict[str, Any]]:
     return name, {}
 
 
-# A progressive schedule is a VLAE setting: a baseline of a preset (or of a ``_provlae`` name) that has one
-# trains every rung at once, unless the caller's own overrides name a schedule.
-_NO_SCHEDULE = {"model.progressive_steps": None, "model.progressive_phases": None}
-
-
 def get(name: str = DEFAULT_PRESET, **overrides: Any) -> ExperimentConfig:
-    """The preset ``name`` with dotted overrides applied (``get("mnist", **{"model.beta": 2.0})``)."""
+    """The preset ``name`` with dotted overrides applied (``get("mnist", **{"model.beta": 2.0})``).
+
+    A baseline (another ``model.kind``) of a preset with a progressive schedule, or of a ``_provlae`` name,
+    trains every rung at once (``ExperimentConfig.with_kind``) unless the caller's own overrides name one."""
     base_name, implied = _split(name)
     config = _PRESETS[base_name]
     kind = overrides.get("model.kind", implied.get("model.kind", config.model.kind))
-    overrides = {**implied, **(_NO_SCHEDULE if kind != "vlae" else {}), **overrides}
-    return config.replace(**overrides) if overrides else config
+    if kind != "vlae":
+        implied = {}  # a _provlae name's schedule is the VLAE's, not the baseline's
+    overrides = {key: value for key, value in {**implied, **overrides}.items() if key != "model.kind"}
+    if kind == config.model.kind and not overrides:
+        return config
+    return config.with_kind(kind, **overrides)

@@ -8,10 +8,10 @@ import pytest
 import tensorflow as tf
 
 from tests.models.harness import run_model_test
-from tests.tiny_configs import tiny_config, tiny_images
+from tests.tiny_configs import TINY, tiny_config, tiny_images
 from vlae_tf import export, losses, presets, progressive
 from vlae_tf.config import ModelConfig
-from vlae_tf.models import VLAE
+from vlae_tf.models import HVAE, LVAE, VAE, VLAE
 from vlae_tf.training import Trainer
 
 # Phases of 10 steps, fades of 4: rung 3 from step 0, rung 2 from 10 (full at 14), rung 1 from 20 (full at 24).
@@ -90,6 +90,12 @@ def test_the_shapes_schedule_is_a_vlae_setting_that_baselines_drop():
         assert config.progressive_steps is None and config.progressive_phases is None
     with pytest.raises(ValueError, match="progressive_steps=10 is a VLAE option"):  # unless the caller asks
         presets.get("shapes_hvae", **{"model.progressive_steps": 10, "model.progressive_phases": None})
+    # The same rule where a model class retypes a VLAE config (``HVAE(config)``, the VAE's flat config).
+    vlae_config = presets.get("shapes", **{k: v for k, v in TINY.items() if not k.startswith("model.progr")})
+    assert vlae_config.model.progressive_phases == (0, 0, 1)
+    for cls in (HVAE, LVAE, VAE):
+        model = cls(vlae_config).model_config
+        assert model.kind == cls.kind and model.progressive_steps is None and model.progressive_phases is None
 
 
 def _decode(model, step, codes):

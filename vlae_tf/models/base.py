@@ -70,7 +70,7 @@ class LatentVariableModel(keras.Model):
         super().__init__(**kwargs)
         self.config = as_experiment_config(config)
         if self.config.model.kind != self.kind:
-            self.config = self.config.replace(**{"model.kind": self.kind})
+            self.config = self.config.with_kind(self.kind)  # a VLAE's schedule, if any, is dropped
         self.model_config = self.config.model
         self._noise = keras.random.SeedGenerator(self.config.train.seed)
         self._build_layers()

@@ -23,8 +23,7 @@ def flat_config(config):
     cfg = config.model
     if len(set(cfg.beta)) > 1:
         raise ValueError(f"model.beta={cfg.beta!r} differs between rungs; a VAE has one latent, give one beta")
-    return config.replace(**{"model.kind": "vae", "model.latent_dims": (sum(cfg.latent_dims),),
-                             "model.beta": cfg.beta[0]})
+    return config.with_kind("vae", **{"model.latent_dims": (sum(cfg.latent_dims),), "model.beta": cfg.beta[0]})
 
 
 @serializable
