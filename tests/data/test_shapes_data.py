@@ -96,3 +96,21 @@ def test_coverage_is_the_layout_that_render_colours():
     bg = shapes.BG_PALETTE[factors[:, 0]][:, None, None, :]
     fg = shapes.FG_PALETTE[factors[:, 1]][:, None, None, :]
     np.testing.assert_allclose(shapes.render(factors), bg + masks[..., None] * (fg - bg), atol=1e-6)
+
+
+def test_recolor_keeps_the_geometry_and_draws_colours_off_the_palette():
+    factors = shapes.sample_factors(300, seed=4)
+    images = shapes.recolor(factors, seed=1, image_size=32, min_contrast=0.35)
+    assert images.shape == (300, 32, 32, 3) and images.dtype == np.float32
+    mask = shapes.coverage(factors, 32)
+    bg = images[:, 0, 0, :]  # the largest shape keeps a margin: the corner is background
+    inside = images[np.arange(300), *np.unravel_index(mask.reshape(300, -1).argmax(1), (32, 32))]
+    # Every pixel is background + coverage x (shape colour - background): the palette's geometry, new colours.
+    expected = bg[:, None, None, :] + mask[..., None] * (inside - bg)[:, None, None, :]
+    np.testing.assert_allclose(images, expected, atol=1e-5)
+    on_palette = np.isclose(inside[:, None, :], shapes.FG_PALETTE[None], atol=1e-3).all(-1).any(-1)
+    assert on_palette.mean() < 0.05  # mixtures and lowered contrast leave the palette
+    assert np.abs(inside - bg).max(-1).min() > 0.05  # the shape never takes the background's colour
+    np.testing.assert_array_equal(images, shapes.recolor(factors, seed=1, image_size=32))
+    with pytest.raises(ValueError, match="min_contrast=0 must lie in"):
+        shapes.recolor(factors, min_contrast=0)

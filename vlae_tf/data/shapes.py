@@ -35,6 +35,7 @@ import numpy as np
 FACTOR_NAMES = ("bg_color", "fg_color", "pos_x", "pos_y", "scale", "shape", "rotation")
 FACTOR_LEVELS = {"bg_color": "low", "fg_color": "low", "pos_x": "middle", "pos_y": "middle", "scale": "middle",
                  "shape": "high", "rotation": "high"}
+COLOUR_FACTORS = ("bg_color", "fg_color")
 SHAPE_NAMES = ("square", "ellipse", "triangle", "cross")
 ROTATIONS_DEG = tuple(15.0 * k for k in range(6))
 SCALES = (0.13, 0.17, 0.21, 0.25)  # circumradius as a fraction of the image side
@@ -92,6 +93,37 @@ def render(factors: np.ndarray, image_size: int = 32) -> np.ndarray:
     bg = BG_PALETTE[factors[:, 0]][:, None, None, :]
     fg = FG_PALETTE[factors[:, 1]][:, None, None, :]
     return (bg + mask[..., None] * (fg - bg)).astype(np.float32)
+
+
+def recolor(factors: np.ndarray, seed=0, image_size: int = 32, min_contrast: float = 0.35) -> np.ndarray:
+    """The images of ``factors``' geometry (position, scale, shape, rotation) in colours off the palette.
+
+    Each image's shape colour and background colour are random mixtures of two palette entries, and the
+    shape colour is then pulled toward the background, keeping a share ``c ~ U[min_contrast, 1]`` of its
+    difference. A model's rung-1 traversal draws exactly such colours; a judge of the geometry trained on
+    palette colours alone reads them as another scale (``factor_classifier`` fits on these as well).
+
+    Args:
+      factors: int [N, 7] as in ``render``; the colour columns are ignored.
+      seed: anything ``np.random.default_rng`` takes.
+      image_size: side of the square output, in pixels.
+      min_contrast: the least share of the palette's fg/bg difference kept, in (0, 1].
+    Returns:
+      float32 [N, image_size, image_size, 3] in [0, 1].
+    """
+    if not 0.0 < min_contrast <= 1.0:
+        raise ValueError(f"min_contrast={min_contrast} must lie in (0, 1]")
+    rng = np.random.default_rng(seed)
+    n = len(factors)
+
+    def mixtures(palette):
+        share = rng.uniform(size=(n, 1)).astype(np.float32)
+        return share * palette[rng.integers(0, len(palette), n)] + (1 - share) * palette[rng.integers(0, len(palette), n)]
+
+    fg, bg = mixtures(FG_PALETTE), mixtures(BG_PALETTE)
+    contrast = rng.uniform(min_contrast, 1.0, size=(n, 1)).astype(np.float32)
+    mask = coverage(factors, image_size)[..., None]
+    return (bg[:, None, None, :] + mask * (contrast * (fg - bg))[:, None, None, :]).astype(np.float32)
 
 
 def coverage(factors: np.ndarray, image_size: int = 32) -> np.ndarray:

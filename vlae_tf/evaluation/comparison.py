@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from typing import Mapping
 
+from vlae_tf.data.shapes import COLOUR_FACTORS
 from vlae_tf.evaluation.report import _fmt, _table
 
-COLOUR_FACTORS = ("bg_color", "fg_color")
 SHAPE_FACTOR = "shape"
 UPPER_SHARE_SMALL = 0.10
 RUNG_SHARE_SUBSTANTIAL = 0.15
