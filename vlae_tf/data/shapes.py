@@ -126,9 +126,16 @@ def recolor(factors: np.ndarray, seed=0, image_size: int = 32, min_contrast: flo
     return (bg[:, None, None, :] + mask * (contrast * (fg - bg))[:, None, None, :]).astype(np.float32)
 
 
-def coverage(factors: np.ndarray, image_size: int = 32) -> np.ndarray:
+GEOMETRY_FACTORS = ("pos_x", "pos_y", "scale", "rotation")  # the continuous ones ``coverage`` can move
+
+
+def coverage(factors: np.ndarray, image_size: int = 32, offsets: np.ndarray | None = None) -> np.ndarray:
     """float32 [N, image_size, image_size] in [0, 1]: how much of each pixel the shape covers (the colours
-    are ignored). Arguments as in ``render``."""
+    are ignored). ``factors`` and ``image_size`` as in ``render``.
+
+    ``offsets``: optional float [N, 4] moving each image's ``GEOMETRY_FACTORS`` off the grid, in steps of
+    that factor (0.5 is halfway to the next value), to draw a shape between the data set's values.
+    """
     factors = np.asarray(factors)
     if factors.ndim != 2 or factors.shape[1] != len(FACTOR_NAMES):
         raise ValueError(f"factors must be [N, {len(FACTOR_NAMES)}] ({', '.join(FACTOR_NAMES)}); "
@@ -141,14 +148,21 @@ def coverage(factors: np.ndarray, image_size: int = 32) -> np.ndarray:
     if image_size < 8:
         raise ValueError(f"image_size={image_size} is too small to draw shapes; use at least 8")
     size = int(image_size)
+    steps = np.array([POSITIONS[1] - POSITIONS[0]] * 2 + [SCALES[1] - SCALES[0], ROTATIONS_DEG[1]], np.float32)
+    if offsets is None:
+        offsets = np.zeros((len(factors), len(GEOMETRY_FACTORS)), np.float32)
+    elif np.shape(offsets) != (len(factors), len(GEOMETRY_FACTORS)):
+        raise ValueError(f"offsets must be [N, {len(GEOMETRY_FACTORS)}] ({', '.join(GEOMETRY_FACTORS)}); "
+                         f"got shape {np.shape(offsets)}")
+    moved = np.asarray(offsets, np.float32) * steps
     out = np.empty((len(factors), size, size), np.float32)
     centres = (np.arange(size, dtype=np.float32) + 0.5)  # pixel centres, in pixels
     for start in range(0, len(factors), _CHUNK):
-        f = factors[start:start + _CHUNK]
-        cx = np.asarray(POSITIONS, np.float32)[f[:, 2]] * size
-        cy = np.asarray(POSITIONS, np.float32)[f[:, 3]] * size
-        radius = np.asarray(SCALES, np.float32)[f[:, 4]] * size
-        theta = np.deg2rad(np.asarray(ROTATIONS_DEG, np.float32)[f[:, 6]])
+        f, m = factors[start:start + _CHUNK], moved[start:start + _CHUNK]
+        cx = (np.asarray(POSITIONS, np.float32)[f[:, 2]] + m[:, 0]) * size
+        cy = (np.asarray(POSITIONS, np.float32)[f[:, 3]] + m[:, 1]) * size
+        radius = (np.asarray(SCALES, np.float32)[f[:, 4]] + m[:, 2]) * size
+        theta = np.deg2rad(np.asarray(ROTATIONS_DEG, np.float32)[f[:, 6]] + m[:, 3])
         cos, sin = np.cos(theta)[:, None, None], np.sin(theta)[:, None, None]
         dx = centres[None, None, :] - cx[:, None, None]  # [n, 1, W]
         dy = cy[:, None, None] - centres[None, :, None]  # [n, H, 1]; flipped so v points up on screen

@@ -179,20 +179,23 @@ def fidelity_metrics(model, config, images, targets, options: EvalOptions) -> di
         out["traversal_specificity"] = fidelity.traversal_specificity(
             classifier.predict, encode, decode, images[:options.specificity_bases], options.specificity_draws,
             seed=options.seed, factor_names=names)
-    draw_mask = mask_renderer(config)
-    if draw_mask is not None and options.validity_samples > 0:
+    renderer = mask_renderer(config)
+    if renderer is not None and options.validity_samples > 0:
+        draw_mask, search_dims = renderer
         out["sample_validity"] = sample_validity.sample_validity(
             classifier.predict, draw_mask, prior_samples(model, options.validity_samples, options.seed),
-            reconstructions, originals=images[subset])
+            reconstructions, originals=images[subset], search_dims=search_dims)
     return out
 
 
 def mask_renderer(config):
-    """factors -> coverage masks [N, H, W] for a procedural data set (``shapes``, square RGB), else None."""
+    """(factors, offsets -> coverage masks [N, H, W], the number of continuous offsets it takes) for a
+    procedural data set (``shapes``, square RGB), else None."""
     height, width, channels = config.model.image_shape
     if config.data.dataset != "shapes" or height != width or channels != 3:
         return None
-    return lambda factors: data.shapes.coverage(factors, image_size=height)
+    draw = lambda factors, offsets=None: data.shapes.coverage(factors, image_size=height, offsets=offsets)  # noqa: E731
+    return draw, len(data.shapes.GEOMETRY_FACTORS)
 
 
 def prior_samples(model, num_samples: int, seed: int = 0) -> np.ndarray:
