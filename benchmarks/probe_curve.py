@@ -7,9 +7,9 @@ with every checkpoint kept, e.g. (the MNIST curves in docs/comparison.md)::
 
     vlae-train --preset mnist --dataset npz --data-dir ../shared/datasets/mnist.npz --precision auto \\
       --steps 10000 --seed 0 --out runs/mnist_s0 \\
-      --set train.checkpoint_every=1000 --set train.keep_checkpoints=100
-    vlae-train --preset mnist_provlae ... --out runs/mnist_provlae_s0     # the same with pro-VLAE
-    python -m benchmarks.probe_curve runs/mnist_s0 runs/mnist_provlae_s0 --out runs/mnist_probe_curve
+      --set train.checkpoint_every=1000 --set train.keep_checkpoints=100   # pro-VLAE's order (the preset's)
+    vlae-train ... --out runs/mnist_vlae_s0 --set model.progressive_steps=None   # every rung from step 0
+    python -m benchmarks.probe_curve runs/mnist_vlae_s0 runs/mnist_s0 --out runs/mnist_probe_curve
 
 writes ``<out>.json`` (every point) and ``<out>.png`` (logistic accuracy per rung against the step, one
 panel per run). A benchmark, not a test: nothing is asserted.

@@ -20,7 +20,7 @@ def test_every_preset_builds_with_the_original_sizes():
 
 def test_baseline_preset_names_change_only_the_kind():
     for kind in ("hvae", "lvae", "vae", "vlae"):
-        assert presets.get(f"mnist_{kind}") == presets.get("mnist").replace(**{"model.kind": kind})
+        assert presets.get(f"mnist_{kind}") == presets.get("mnist").with_kind(kind)  # baselines drop the schedule
     assert {"shapes_hvae", "shapes_lvae", "shapes_vae"} <= set(presets.names())
 
 

@@ -78,7 +78,10 @@ def test_zero_steps_means_off_and_the_presets_offer_provlae():
     assert config.model.progressive_phases is None  # pro-VLAE's order, though the preset has its own
     assert config == presets.get("shapes", **{"model.progressive_steps": 2000, "model.progressive_phases": None})
     assert presets.progressive_overrides("mnist_hvae") == presets.progressive_overrides("mnist")
-    assert presets.get("mnist_provlae").replace(**{"model.progressive_steps": None}) == presets.get("mnist")
+    # MNIST's own default is pro-VLAE's top-down order: its _provlae name is the preset itself
+    assert presets.get("mnist_provlae") == presets.get("mnist")
+    assert progressive.rung_starts(presets.get("mnist").model) == [5000, 2500, 0]
+    assert [presets.get(f"mnist_{k}").model.progressive_steps for k in ("hvae", "lvae", "vae")] == [None] * 3
 
 
 def test_the_shapes_schedule_is_a_vlae_setting_that_baselines_drop():
