@@ -48,6 +48,8 @@ def test_unknown_preset_lists_the_valid_ones():
     ("combine", "film,mul", r"model.combine='mul'.*concat, add, gated_add"),
     ("image_shape", (30, 30, 3), r"multiples of 4"),
     ("latent_dims", (2, 0, 2), r"positive"),
+    ("head_kernel", 2, r"model.head_kernel=2 is not valid; give an odd kernel size"),
+    ("head_kernel", 0, r"model.head_kernel=0 is not valid"),
 ])
 def test_bad_model_values_are_named(field, value, pattern):
     with pytest.raises(ValueError, match=pattern):

@@ -90,6 +90,9 @@ class ModelConfig:
     # a few-dimensional code can draw a bump of any position and extent.
     dense_injection_units: int = 0
     likelihood: str = "bernoulli"  # bernoulli | gaussian | l1 (the original's scaled L1)
+    # Kernel of the likelihood head r (a convolution g_1 -> the likelihood's parameters); odd. 1: each pixel's
+    # parameters read only that pixel's features, so a late-broadcast rung 1 has no spatial layer behind it.
+    head_kernel: int = 3
     gaussian_scale: float | None = None  # None: learn one log-scale per channel; a float fixes it
     l1_scale: float = 1.0  # multiplies the summed L1 distortion (the original weighs it against the KL)
     regularizer: str = "kl"  # kl | mmd (InfoVAE MMD of q(z_l) to N(0, I))
@@ -156,6 +159,9 @@ class ModelConfig:
         if self.broadcast_rungs < 0 or (self.kind == "vlae" and self.broadcast_rungs > len(dims) - 1):
             raise ValueError(f"model.broadcast_rungs={self.broadcast_rungs!r} is not valid; give 0..{len(dims) - 1}: "
                              "how many of the convolutional rungs, from the pixels up, inject a tiled vector")
+        if not isinstance(self.head_kernel, int) or self.head_kernel < 1 or self.head_kernel % 2 == 0:
+            raise ValueError(f"model.head_kernel={self.head_kernel!r} is not valid; give an odd kernel size "
+                             "(1, 3, 5, ...)")
         _check_positive("model.convs_per_rung", self.convs_per_rung)
         _check_positive("model.dense_injection_units", self.dense_injection_units, allow_zero=True)
         _check_positive("model.dense_units", self.dense_units)

@@ -92,3 +92,19 @@ def test_likelihood_head(likelihood, scale):
         assert len(head.trainable_weights) == (3 if scale is None else 2)
     with pytest.raises(ValueError, match="likelihood 'poisson' is not valid; choose one of bernoulli"):
         LikelihoodHead(3, "poisson")
+
+
+@pytest.mark.parametrize("kernel", [1, 3])
+def test_likelihood_head_reads_a_kernel_wide_neighbourhood(kernel):
+    # A change of g_1 at one pixel reaches the parameters of the pixels within kernel // 2 of it, and no
+    # others: with kernel 1 each pixel's parameters read that pixel's features alone.
+    keras.utils.set_random_seed(0)
+    head = LikelihoodHead(3, "gaussian", kernel_size=kernel)
+    g = np.random.default_rng(0).normal(size=(1, 9, 9, 8)).astype("float32")
+    moved = g.copy()
+    moved[0, 4, 4] += 1.0
+    changed = np.abs(np.asarray(head(moved)) - np.asarray(head(g))).max(-1)[0] > 1e-6
+    expected = np.zeros((9, 9), bool)
+    expected[4 - kernel // 2:5 + kernel // 2, 4 - kernel // 2:5 + kernel // 2] = True
+    np.testing.assert_array_equal(changed, expected)
+    assert LikelihoodHead.from_config(head.get_config()).kernel_size == kernel

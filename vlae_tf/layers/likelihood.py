@@ -35,19 +35,21 @@ class LogScale(keras.layers.Layer):
 
 @serializable
 class LikelihoodHead(keras.layers.Layer):
-    """``r``: g_1 [B, H, W, C_1] -> raw likelihood parameters [B, H, W, channels] float32 (Bernoulli logits,
-    or the pre-sigmoid Gaussian mean), plus ``log_scale()`` [channels] for ``likelihood="gaussian"``.
+    """``r``, a ``kernel_size`` convolution: g_1 [B, H, W, C_1] -> raw likelihood parameters [B, H, W, channels]
+    float32 (Bernoulli logits, or the pre-sigmoid Gaussian mean), plus ``log_scale()`` [channels] for
+    ``likelihood="gaussian"``.
 
     ``r`` runs in float32 under any policy: its outputs go straight into a TFP distribution.
     """
 
     def __init__(self, channels: int, likelihood: str = "bernoulli", gaussian_scale: float | None = None,
-                 **kwargs):
+                 kernel_size: int = 3, **kwargs):
         super().__init__(**kwargs)
         if likelihood not in LIKELIHOODS:
             raise ValueError(f"likelihood {likelihood!r} is not valid; choose one of {', '.join(LIKELIHOODS)}")
         self.channels, self.likelihood, self.gaussian_scale = channels, likelihood, gaussian_scale
-        self.r = keras.layers.Conv2D(channels, 3, padding="same", dtype="float32", name="r")
+        self.kernel_size = kernel_size
+        self.r = keras.layers.Conv2D(channels, kernel_size, padding="same", dtype="float32", name="r")
         self.scale = None
         if likelihood == "gaussian":
             self.scale = LogScale(channels, gaussian_scale, dtype=self.dtype_policy, name="log_scale")
@@ -69,5 +71,5 @@ class LikelihoodHead(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "channels": self.channels, "likelihood": self.likelihood,
-                "gaussian_scale": self.gaussian_scale}
+                "gaussian_scale": self.gaussian_scale, "kernel_size": self.kernel_size}
 

@@ -96,7 +96,7 @@ class LatentVariableModel(keras.Model):
         arguments as ``layers.make_rungs``."""
         cfg = self.model_config
         self.rungs = make_rungs(cfg, head_dims, inject, top_code_dim, dtype=self.dtype_policy)
-        self.likelihood = LikelihoodHead(cfg.image_shape[-1], cfg.likelihood, cfg.gaussian_scale,
+        self.likelihood = LikelihoodHead(cfg.image_shape[-1], cfg.likelihood, cfg.gaussian_scale, cfg.head_kernel,
                                          dtype=self.dtype_policy, name="likelihood")
 
     def build(self, input_shape):
