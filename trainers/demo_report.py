@@ -21,8 +21,8 @@ def print_report(config, out) -> None:
     if "fidelity" in result:
         lines += ["Factor fidelity: a classifier of the true images reads each factor from the originals and "
                   "from their reconstructions"] + report.fidelity_lines(result) + [""]
-    if "traversal_specificity" in result:
-        lines += report.specificity_lines(result) + [""]
+    for key in report.specificity_keys(result):
+        lines += report.specificity_lines(result, key) + [""]
     if "sample_validity" in result:
         lines += report.validity_lines(result) + [""]
     out = pathlib.Path(out)

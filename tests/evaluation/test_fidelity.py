@@ -104,8 +104,30 @@ def test_grid_traversal_changes_three_of_four_values_exactly(classifier):
     images, _ = synthetic(100, seed=5)
     result = fidelity.traversal_specificity(classifier.predict, encode, decode, images, num_draws=4, mode="grid")
     np.testing.assert_allclose(result["change_rate"], [[0.75, 0.0], [0.0, 0.75]])
-    with pytest.raises(ValueError, match="prior, grid"):
+    with pytest.raises(ValueError, match="prior, grid, swap"):
         fidelity.traversal_specificity(classifier.predict, encode, decode, images, mode="sweep")
+
+
+def test_swap_moves_between_real_codes_only_and_skips_the_prior_s_holes(classifier):
+    # A decoder with a hole: where rung 1's code lies between the codes real images have (|z| in (0.5, 0.9),
+    # between the centres 0.32 and 1.15), it also draws B as 0, as a decoder fades a shape between two hues.
+    def holey_decode(zs):
+        b = np.digitize(zs[1][:, 0], EDGES)
+        return render(np.digitize(zs[0][:, 0], EDGES), np.where(np.abs(zs[0][:, 0] - 0.7) < 0.2, 0, b))
+
+    images, factors = synthetic(400, seed=8)
+    prior = fidelity.traversal_specificity(classifier.predict, encode, holey_decode, images, num_draws=4, seed=0)
+    swap = fidelity.traversal_specificity(classifier.predict, encode, holey_decode, images, num_draws=4, seed=0,
+                                          mode="swap")
+    # Prior draws land in the hole w.p. P(0.5 < z < 0.9) = 0.124 and then move B for the 3/4 of bases with B != 0.
+    assert prior["change_rate"][0][1] > 0.04
+    # Swaps give rung 1 another base's code, never one in the hole: B never moves with rung 1.
+    assert swap["change_rate"][0][1] == 0.0 and swap["change_rate"][1][0] == 0.0
+    # On the diagonal another base's quartile differs w.p. 1 - sum p_k^2 = 0.75 for these near-uniform factors
+    # (4 SE of a rate over 400 bases: 0.09).
+    np.testing.assert_allclose(np.diag(swap["change_rate"]), 0.75, atol=0.09)
+    np.testing.assert_allclose(np.diag(swap["specificity"]), 1.0, atol=0.17)
+    assert swap["mode"] == "swap"
 
 
 def test_classifier_cache_round_trip_is_atomic_and_keyed(classifier, tmp_path):
@@ -158,6 +180,10 @@ def test_report_tables_and_heat_map_of_fidelity(tmp_path):
     assert "## Prior samples" in text and "Valid prior samples: 0.250 +- 0.043 of 100" in text
     paths = report.write_figures(result, tmp_path)
     assert str(tmp_path / "traversal_specificity.png") in paths
+    swapped = {**result, "traversal_specificity_swap": {**result["traversal_specificity"], "mode": "swap"}}
+    text = report.markdown(swapped)
+    assert text.count("## Traversal specificity") == 2 and "swaps of the moved rung's code" in text
+    assert str(tmp_path / "traversal_specificity_swap.png") in report.write_figures(swapped, tmp_path)
 
 
 def test_evaluate_model_adds_fidelity_and_named_estimators():
@@ -172,6 +198,8 @@ def test_evaluate_model_adds_fidelity_and_named_estimators():
     assert validity["num_samples"] == 32 and 0.0 <= validity["valid_share"] <= 1.0 and validity["threshold"] > 0
     assert set(result["fidelity"]) == set(result["factor_names"]) == set(FACTOR_NAMES)
     assert np.array(result["traversal_specificity"]["change_rate"]).shape == (3, 7)
+    assert result["traversal_specificity_swap"]["mode"] == "swap"
+    assert np.array(result["traversal_specificity_swap"]["change_rate"]).shape == (3, 7)
     assert np.array(result["rung_factor_probe_nmi"]).shape == (3, 7)
     assert 0.0 <= result["mig_sampled"] <= 1.0 and 0.0 <= result["mig_sup_sampled"] <= 1.0
     assert "Chen et al." in result["estimators"]["mig_sampled"] and "probe" in result["estimators"]["factor_rung"]

@@ -17,8 +17,9 @@
   ``mig_sampled``, ``mig_sampled_per_factor``, ``mig_sup_sampled``, ``dim_factor_nmi_sampled`` (MI sampled from
   q(z|x), Chen et al.); ``estimators`` names the estimator behind each of these keys;
 - with factors or labels (``EvalOptions.fidelity``): ``fidelity`` (per factor: classifier accuracy on originals and
-  reconstructions, their ratio), ``traversal_specificity`` (rung x factor change rates, ``fidelity.traversal_specificity``)
-  and ``fidelity_classifier`` (its cache key and training accuracy); where the data set has a renderer
+  reconstructions, their ratio), ``traversal_specificity`` (rung x factor change rates, ``fidelity.traversal_specificity``,
+  the moved rung drawn from the prior) and ``traversal_specificity_swap`` (the same, the moved rung given
+  another test image's code: moves between real codes only), and ``fidelity_classifier`` (its cache key and training accuracy); where the data set has a renderer
   (``shapes``) also ``sample_validity``, the share of prior samples as close to a drawing of the shape they
   show as the model's reconstructions are (``sample_validity.sample_validity``);
 - with class labels: ``probe_accuracy_per_rung`` (one ``{logistic, knn, chance}`` per rung).
@@ -47,6 +48,8 @@ from vlae_tf.evaluation.sampled_information import sampled_mutual_information
 
 PROPER_LIKELIHOODS = ("bernoulli", "gaussian")
 FIDELITY_MODES = ("fit", "cached", "off")
+# eval.json key of each traversal specificity -> how the moved rung moves (fidelity.TRAVERSAL_MODES)
+SPECIFICITY_KEYS = {"traversal_specificity": "prior", "traversal_specificity_swap": "swap"}
 ESTIMATORS = {"rung_factor_nmi": "max(best dimension histogram, 20-cluster k-means); saturates near log 20 nats",
               "rung_factor_probe_nmi": probe_information.ESTIMATOR_NAME,
               "factor_rung": f"argmax over rungs of rung_factor_probe_nmi ({probe_information.ESTIMATOR_NAME})",
@@ -73,7 +76,7 @@ class EvalOptions:
     classifier_cache: str | None = None  # None: factor_classifier.default_cache_dir()
     fidelity_examples: int = 2000  # images whose reconstructions are judged
     specificity_bases: int = 500  # base codes of the traversal specificity (0 skips it)
-    specificity_draws: int = 2  # prior draws of the moved rung per base
+    specificity_draws: int = 2  # prior draws (and swaps) of the moved rung per base
     validity_samples: int = 1000  # prior samples checked by sample_validity where the data has a renderer (0 skips)
     progress: bool = False  # print a line per stage and a count per IWAE batch (the CLIs turn it on)
 
@@ -176,9 +179,10 @@ def fidelity_metrics(model, config, images, targets, options: EvalOptions) -> di
            "fidelity_classifier": {"key": classifier.info.get("key"),
                                    "train_accuracy": classifier.info.get("train_accuracy")}}
     if options.specificity_bases > 0:
-        out["traversal_specificity"] = fidelity.traversal_specificity(
-            classifier.predict, encode, decode, images[:options.specificity_bases], options.specificity_draws,
-            seed=options.seed, factor_names=names)
+        for key, mode in SPECIFICITY_KEYS.items():
+            out[key] = fidelity.traversal_specificity(
+                classifier.predict, encode, decode, images[:options.specificity_bases], options.specificity_draws,
+                mode=mode, seed=options.seed, factor_names=names)
     renderer = mask_renderer(config)
     if renderer is not None and options.validity_samples > 0:
         draw_mask, search_dims = renderer

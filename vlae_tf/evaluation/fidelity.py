@@ -9,7 +9,10 @@ to any model with ``encode(x) -> [(mean, stddev)] per rung`` and ``decode([z_1..
   classifier could read in the original; chance / accuracy when it keeps nothing).
 - ``traversal_specificity``: the paper's traversal figure as a number. For each rung l, N base codes
   (posterior means of real images) are decoded, then decoded again with only z_l moved (drawn from the
-  prior, or set along a grid in [-2, 2] per dimension), the other rungs held fixed. The rung x factor
+  prior, set along a grid in [-2, 2] per dimension, or swapped for another base image's z_l), the other
+  rungs held fixed. Prior draws and the grid also land in the gaps between the codes real images have
+  (where a decoder draws in-between pictures); a swap moves only between real codes, so it says what the
+  rung holds apart from those gaps. The rung x factor
   ``change_rate`` is how often the predicted factor differs between the two decodes. Normalised by the
   change rate when every rung is redrawn (``full_resample_change_rate``), ``specificity`` is ~1 where a
   rung alone moves the factor as much as a fresh sample does, and 0 where the rung leaves it alone.
@@ -26,7 +29,7 @@ import numpy as np
 
 from vlae_tf import visualize
 
-TRAVERSAL_MODES = ("prior", "grid")
+TRAVERSAL_MODES = ("prior", "grid", "swap")
 
 
 def _chance(labels: np.ndarray) -> np.ndarray:
@@ -67,10 +70,13 @@ def reconstruction_fidelity(predict: Callable, images, labels, reconstructions,
 
 
 def _moved_codes(base, rung, mode, draw, num_draws, rng):
-    """Copy of ``base`` with rung ``rung`` moved: a prior draw, or grid value ``draw`` on one dimension."""
+    """Copy of ``base`` with rung ``rung`` moved: a prior draw, grid value ``draw`` on one dimension, or the
+    codes of the bases in a random order."""
     moved = list(base)
     if mode == "prior":
         moved[rung] = rng.standard_normal(base[rung].shape).astype(np.float32)
+    elif mode == "swap":
+        moved[rung] = base[rung][rng.permutation(len(base[rung]))]
     else:
         dims = base[rung].shape[1]
         dim, step = draw % dims, draw // dims
@@ -89,8 +95,10 @@ def traversal_specificity(predict: Callable, encode: Callable, decode: Callable,
       encode: images -> list of L (mean [N, d_l], stddev [N, d_l]) numpy pairs; the means are the base codes.
       decode: list of L arrays [N, d_l] -> images [N, H, W, C] (numpy).
       images: [N, H, W, C] real images whose codes are the bases.
-      num_draws: "prior": prior draws of the moved rung per base; "grid": values in [-2, 2] per dimension.
-      mode: one of TRAVERSAL_MODES.
+      num_draws: "prior": prior draws of the moved rung per base; "grid": values in [-2, 2] per dimension;
+        "swap": other bases' codes per base.
+      mode: one of TRAVERSAL_MODES. The full resample that normalises draws every rung from the prior, or
+        with "swap" gives each rung the code of an independently chosen base.
       seed: numpy seed of the prior draws.
       factor_names: F names for the result.
     Returns:
@@ -107,13 +115,14 @@ def traversal_specificity(predict: Callable, encode: Callable, decode: Callable,
     reference = np.asarray(predict(decode(base)))
     change = np.zeros((len(base), reference.shape[1]))
     for rung in range(len(base)):
-        total = num_draws if mode == "prior" else num_draws * base[rung].shape[1]
+        total = num_draws * base[rung].shape[1] if mode == "grid" else num_draws
         for draw in range(total):
             moved = _moved_codes(base, rung, mode, draw, num_draws, rng)
             change[rung] += np.mean(np.asarray(predict(decode(moved))) != reference, axis=0) / total
     full = np.zeros(reference.shape[1])
     for _ in range(num_draws):
-        fresh = [rng.standard_normal(b.shape).astype(np.float32) for b in base]
+        fresh = [b[rng.permutation(len(b))] if mode == "swap" else rng.standard_normal(b.shape).astype(np.float32)
+                 for b in base]
         full += np.mean(np.asarray(predict(decode(fresh))) != reference, axis=0) / num_draws
     specificity = np.divide(change, full[None, :], out=np.zeros_like(change), where=full[None, :] > 0)
     names = list(factor_names or [f"factor_{k + 1}" for k in range(reference.shape[1])])

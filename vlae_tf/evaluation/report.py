@@ -8,6 +8,7 @@ Files written into the run folder (``vlae_tf.run_dir`` describes the rest of it)
     <run>/eval/nmi_rungs.png        normalised MI, rung x factor, k-means/best-dimension estimate (saturates)
     <run>/eval/probe_nmi_rungs.png  the cross-validated probe bound, rung x factor (``factor_rung`` reads it)
     <run>/eval/traversal_specificity.png   rung x factor change of the classifier's reading when one rung moves
+    <run>/eval/traversal_specificity_swap.png   the same, the rung moved to other test images' codes
     <run>/eval/nmi_dims.png         normalised MI, latent dimension x factor
     <run>/eval/kl_per_rung.png
 """
@@ -124,16 +125,27 @@ def validity_lines(result: dict) -> list[str]:
             f"originals {_fmt(v['median_unexplained_originals'], 3)}"]
 
 
-def specificity_lines(result: dict) -> list[str]:
+SPECIFICITY_MOVES = {"prior": "prior draws of the moved rung",
+                     "swap": "swaps of the moved rung's code for another test image's (moves between real codes)",
+                     "grid": "grid values of the moved rung"}
+
+
+def specificity_lines(result: dict, key: str = "traversal_specificity") -> list[str]:
     """Rung x factor: change rate of the classifier's reading when only that rung moves, / full resample."""
-    spec = result["traversal_specificity"]
+    spec = result[key]
     names = spec["factor_names"]
     rows = [[rung] + [f"{_fmt(s)} ({_fmt(c)})" for s, c in zip(srow, crow)]
             for rung, (srow, crow) in enumerate(zip(spec["specificity"], spec["change_rate"]), start=1)]
     rows.append(["all rungs redrawn"] + [_fmt(c) for c in spec["full_resample_change_rate"]])
+    moves = SPECIFICITY_MOVES[spec.get("mode", "prior")]
     return [f"Specificity (change rate in brackets) over {spec['num_bases']} test codes x {spec['num_draws']} "
-            "prior draws of the moved rung; 1 = the rung alone moves the factor as much as a fresh sample.",
+            f"{moves}; 1 = the rung alone moves the factor as much as redrawing every rung.",
             ""] + _table(["rung"] + names, rows)
+
+
+def specificity_keys(result: dict) -> list[str]:
+    """The traversal specificities ``result`` holds (prior draws first)."""
+    return [key for key in ("traversal_specificity", "traversal_specificity_swap") if result.get(key)]
 
 
 def probe_lines(result: dict) -> list[str]:
@@ -152,8 +164,8 @@ def markdown(result: dict) -> str:
     if result.get("fidelity"):
         lines += ["", "## Factor fidelity: a classifier of the true images reads originals and reconstructions",
                   ""] + fidelity_lines(result)
-    if result.get("traversal_specificity"):
-        lines += ["", "## Traversal specificity, rung x factor", ""] + specificity_lines(result)
+    for key in specificity_keys(result):
+        lines += ["", "## Traversal specificity, rung x factor", ""] + specificity_lines(result, key)
     if "sample_validity" in result:
         lines += ["", "## Prior samples", ""] + validity_lines(result)
     if "probe_accuracy_per_rung" in result:
@@ -179,12 +191,12 @@ def write_figures(result: dict, out_dir, model=None, seed: int = 0, grids=None, 
             paths.append(figures.heatmap(result["rung_factor_probe_nmi"], [f"rung {r}" for r in range(1, num_rungs + 1)],
                                          result["factor_names"], f"{result['model']}: probe bound 1 - CE / H(factor)",
                                          out_dir / "probe_nmi_rungs.png"))
-    if result.get("traversal_specificity"):
-        spec = result["traversal_specificity"]
+    for key in specificity_keys(result):
+        spec = result[key]
         paths.append(figures.heatmap(np.clip(spec["specificity"], 0.0, 1.0),
                                      [f"rung {r}" for r in range(1, len(spec["specificity"]) + 1)],
-                                     spec["factor_names"], f"{result['model']}: traversal specificity",
-                                     out_dir / "traversal_specificity.png"))
+                                     spec["factor_names"], f"{result['model']}: traversal specificity ({spec['mode']})",
+                                     out_dir / f"{key}.png"))
     if grids is None and model is not None:
         grids = figures.traversal_grids(model, images, seed=seed)
     if grids is not None:
