@@ -24,7 +24,7 @@ import numpy as np
 from vlae_tf import data, run_dir
 from vlae_tf.data.shapes import FACTOR_LEVELS
 from vlae_tf.evaluation import figures
-from vlae_tf.evaluation.evaluate_run import EvalOptions, evaluate_model
+from vlae_tf.evaluation.evaluate_run import SPECIFICITY_KEYS, EvalOptions, evaluate_model
 from vlae_tf.io.run_model import load_model
 
 EVAL_JSON = "eval.json"
@@ -144,8 +144,8 @@ def specificity_lines(result: dict, key: str = "traversal_specificity") -> list[
 
 
 def specificity_keys(result: dict) -> list[str]:
-    """The traversal specificities ``result`` holds (prior draws first)."""
-    return [key for key in ("traversal_specificity", "traversal_specificity_swap") if result.get(key)]
+    """The traversal specificities ``result`` holds (``evaluate_run.SPECIFICITY_KEYS`` order: prior draws first)."""
+    return [key for key in SPECIFICITY_KEYS if result.get(key)]
 
 
 def probe_lines(result: dict) -> list[str]:
