@@ -38,17 +38,28 @@ def two_colour_share(masks, images) -> np.ndarray:
     """[N] share of each image's pixel variance that the best fit ``a_c + b_c * mask`` per channel c (least
     squares; a constant where the mask is constant) leaves unexplained, residual and total sums of squares
     pooled over the channels: 0 for an exact drawing, 1 for a blank image or one the mask does not fit."""
-    images, masks = np.asarray(images, np.float64), np.asarray(masks, np.float64)
-    if masks.shape != images.shape[:3]:
-        raise ValueError(f"draw_mask returned shape {masks.shape} for images of shape {images.shape}")
-    m = masks.reshape(len(images), -1, 1)
+    return _share_of_centred(masks, *_centred_pixels(images))
+
+
+def _centred_pixels(images):
+    """(pixels less their per-image, per-channel mean [N, H*W, C] float64, total sum of squares [N], the
+    masks' shape [N, H, W]): what every mask tried against the same images shares."""
+    images = np.asarray(images, np.float64)
     x = images.reshape(len(images), -1, images.shape[-1])
-    m_centred, x_centred = m - m.mean(axis=1, keepdims=True), x - x.mean(axis=1, keepdims=True)
+    x_centred = x - x.mean(axis=1, keepdims=True)
+    return x_centred, np.sum(x_centred ** 2, axis=(1, 2)), images.shape[:3]
+
+
+def _share_of_centred(masks, x_centred, total, mask_shape) -> np.ndarray:
+    masks = np.asarray(masks, np.float64)
+    if masks.shape != mask_shape:
+        raise ValueError(f"draw_mask returned shape {masks.shape} for images of shape {mask_shape + (x_centred.shape[-1],)}")
+    m = masks.reshape(len(masks), -1, 1)
+    m_centred = m - m.mean(axis=1, keepdims=True)
     variance = np.sum(m_centred ** 2, axis=1, keepdims=True)
     slope = np.divide(np.sum(m_centred * x_centred, axis=1, keepdims=True), variance,
-                      out=np.zeros_like(x[:, :1]), where=variance > 0)
+                      out=np.zeros_like(x_centred[:, :1]), where=variance > 0)
     residual = np.sum((x_centred - slope * m_centred) ** 2, axis=(1, 2))
-    total = np.sum(x_centred ** 2, axis=(1, 2))
     return np.divide(residual, total, out=np.ones_like(total), where=total > 1e-12)
 
 
@@ -66,14 +77,15 @@ def unexplained_variance(predict: Callable, draw_mask: Callable, images, search_
     factors = np.asarray(predict(images))
     if search_dims <= 0:
         return two_colour_share(draw_mask(factors), images)
+    centred = _centred_pixels(images)  # once: only the mask changes between tries
     offsets = np.zeros((len(images), search_dims), np.float32)
-    best = two_colour_share(draw_mask(factors, offsets), images)
+    best = _share_of_centred(draw_mask(factors, offsets), *centred)
     for _ in range(SEARCH_PASSES):
         for dim in range(search_dims):
             for value in SEARCH_OFFSETS:
                 trial = offsets.copy()
                 trial[:, dim] = value
-                share = two_colour_share(draw_mask(factors, trial), images)
+                share = _share_of_centred(draw_mask(factors, trial), *centred)
                 better = share < best
                 best[better], offsets[better] = share[better], trial[better]
     return best
