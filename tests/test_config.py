@@ -50,6 +50,9 @@ def test_unknown_preset_lists_the_valid_ones():
     ("latent_dims", (2, 0, 2), r"positive"),
     ("head_kernel", 2, r"model.head_kernel=2 is not valid; give an odd kernel size"),
     ("head_kernel", 0, r"model.head_kernel=0 is not valid"),
+    ("broadcast_posteriors", "yes", r"model.broadcast_posteriors='yes' is not valid; give True or False"),
+    ("broadcast_posteriors", True, r"broadcast_posteriors=True pools the broadcast rungs' posteriors; it needs "
+                                   r"model.broadcast_rungs >= 1"),
 ])
 def test_bad_model_values_are_named(field, value, pattern):
     with pytest.raises(ValueError, match=pattern):

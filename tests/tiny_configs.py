@@ -9,6 +9,7 @@ IMAGE_SHAPE = (16, 16, 3)
 # Latent sizes, the injections and the batch size are pinned so tests keep their shapes when the preset's change.
 TINY = {"model.image_shape": IMAGE_SHAPE, "model.conv_channels": (8, 16), "model.dense_units": 32,
         "model.latent_dims": (3, 3, 3), "model.broadcast_top": False, "model.late_broadcast": False,
+        "model.broadcast_posteriors": False,
         "model.dense_injection_units": 0, "model.combine": "concat",
         "model.progressive_steps": None, "model.progressive_phases": None, "data.batch_size": 64}
 

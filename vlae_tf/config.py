@@ -81,6 +81,11 @@ class ModelConfig:
     # code then changes each pixel's features with no spatial layer behind it but the likelihood head's 3x3,
     # so it can recolour but not resize or reshape (on shapes, the tiled rung 1 otherwise took the scale).
     late_broadcast: bool = False
+    # The broadcast rungs' posterior heads read their features through a 1x1 convolution and a maximum over the
+    # grid instead of a flattened map: which features occur, not where or over how much of the image. The code
+    # that cannot place anything in the decoder then cannot learn a layout or a size in the encoder either (on
+    # shapes, rung 1's code otherwise carried the scale, which its decoder used to resize the shape).
+    broadcast_posteriors: bool = False
     # The top rung's u_L maps z_L to one vector tiled over the grid instead of a dense feature map: the top code
     # then says what is drawn but cannot say where, so position must sit on a rung below. VLAE only: the other
     # kinds decode everything from their top rung's code and keep the dense map (as with broadcast_rungs).
@@ -151,6 +156,11 @@ class ModelConfig:
             _check_positive("model.beta", b, allow_zero=True)
         if self.late_broadcast not in (True, False):
             raise ValueError(f"model.late_broadcast={self.late_broadcast!r} is not valid; give True or False")
+        if self.broadcast_posteriors not in (True, False):
+            raise ValueError(f"model.broadcast_posteriors={self.broadcast_posteriors!r} is not valid; give True or False")
+        if self.broadcast_posteriors and self.broadcast_rungs == 0:
+            raise ValueError("model.broadcast_posteriors=True pools the broadcast rungs' posteriors; it needs "
+                             "model.broadcast_rungs >= 1")
         if self.late_broadcast and self.broadcast_rungs == 0:
             raise ValueError("model.late_broadcast=True moves the broadcast rungs' injection; it needs "
                              "model.broadcast_rungs >= 1")

@@ -36,9 +36,13 @@ _OVERRIDES: dict[str, dict[str, Any]] = {
     # rungs that can express them before the top rung can compete, and the top rung learns what is left, the
     # shape and the rotation. Without it the top rung kept part of the shape colour in one seed of three; with
     # 1500 steps alone rotation fidelity stayed below 0.9 in two seeds of three (docs/comparison.md).
+    # Rung 1's posterior reads a maximum over the grid (broadcast_posteriors): which colours occur, not where or
+    # over how much of the image. With the flattened map its code also carried the shape's size (probe bound
+    # 0.68-0.69), which its decoder used to resize the shape.
     "shapes": {"model.image_shape": (32, 32, 3), "model.latent_dims": (4, 3, 4), "model.conv_channels": (32, 64),
                "model.dense_units": 256, "model.likelihood": "gaussian", "model.broadcast_rungs": 1,
                "model.broadcast_top": True, "model.dense_injection_units": 256, "model.late_broadcast": True,
+               "model.broadcast_posteriors": True,
                "model.combine": "film", "model.progressive_steps": 1000, "model.progressive_phases": (0, 0, 1),
                "data.dataset": "shapes", "data.batch_size": 32, "train.learning_rate": 1e-3, "train.epochs": 13},
     # pro-VLAE's order by default: the top rung trains alone for 2500 steps, rung 2 joins, then rung 1, each

@@ -302,17 +302,18 @@ def test_shipped_shapes_classifier_matches_the_default_preset_and_reads_fresh_im
 
 
 def test_shipped_shapes_classifier_reads_the_geometry_whatever_the_colours():
-    # The judge of traversal specificity: when only the colours change (off the palette, as a rung-1
-    # traversal draws them, with the shape's contrast down to 35%), its reading of position, scale, shape
-    # and rotation must not. Fitted on palette colours alone (classifier version 3) it changed its scale
-    # reading in 64% of such images and its rotation reading in 23%, and rung 1 seemed to move the scale.
+    # The judge of traversal specificity: when only the colours change (to any pair differing by >= 0.35 in a
+    # channel, as a rung-1 code drawn from the prior decodes to), its reading of position, scale, shape and
+    # rotation must not. Fitted on palette colours alone (classifier version 3) it changed its scale reading in
+    # 64% of palette mixtures; fitted on palette mixtures (version 4), its geometry readings in ~75% of images
+    # with any colours, and rung 1 seemed to move the position.
     config = presets.get("shapes")
     shipped = factor_classifier.for_dataset(config, fit_if_missing=False)
     assert shipped is not None
     changed = factor_classifier.recolor_change_rates(shipped, num_images=1000, seed=2024)
-    # measured 0.000 for position, scale and shape, 0.001 for rotation (2000 images); 0.02 is > 4 standard
-    # errors of a 0.002 rate on 1000 images
-    assert max(changed[name] for name in ("pos_x", "pos_y", "scale", "shape", "rotation")) < 0.02, changed
+    # measured 0.000 for position, 0.0025 scale, 0.0005 shape, 0.0095 rotation (2000 images); 0.03 is > 4
+    # standard errors above a 0.01 rate on 1000 images
+    assert max(changed[name] for name in ("pos_x", "pos_y", "scale", "shape", "rotation")) < 0.03, changed
     assert min(changed["bg_color"], changed["fg_color"]) > 0.5, changed  # the colour heads do see the change
 
 

@@ -102,6 +102,29 @@ def test_film_scales_and_shifts_each_feature_by_the_code(late):
     assert_every_rung_reaches_the_pixels(model)
 
 
+def test_broadcast_posteriors_read_which_features_occur_not_where_or_how_often():
+    model = tiny_vlae(**{"model.broadcast_rungs": 1, "model.broadcast_posteriors": True})
+    pooled, flat = model.rungs[0].q, model.rungs[1].q
+    assert pooled.pooled and not flat.pooled
+    rng = np.random.default_rng(0)
+    pixels = rng.normal(size=(2, 64, 8)).astype("float32")
+    pixels[:, 1] = pixels[:, 0]  # a region of two pixels
+    # The same feature vectors at other places, and the two-pixel region shrunk to one while another grows into
+    # its place: the same set of vectors, so the pooled head gives the same code, bit for bit; a flattened head
+    # (the original's) does not.
+    moved = pixels[:, rng.permutation(64)]
+    region = np.flatnonzero(np.all(moved[0] == pixels[0, 0], axis=-1))
+    moved[:, region[0]] = pixels[:, 2]
+    h, moved = pixels.reshape(2, 8, 8, 8), moved.reshape(2, 8, 8, 8)
+    for a, b in zip(pooled(tf.constant(h)), pooled(tf.constant(moved))):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    flat_head = vlae_tf.layers.GaussianHead(3, spatial=True, filters=8)
+    assert not np.allclose(flat_head(tf.constant(h))[0].numpy(), flat_head(tf.constant(moved))[0].numpy())
+    assert_every_rung_reaches_the_pixels(model)
+    config = keras.saving.serialize_keras_object(model.rungs[0])
+    assert config["config"]["pooled_posterior"] is True
+
+
 def test_adain_sets_each_features_mean_and_spread_from_the_code():
     model = tiny_vlae(**{"model.combine": "adain,film"})
     adain = model.rungs[0]

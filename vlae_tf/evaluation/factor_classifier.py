@@ -34,7 +34,7 @@ import numpy as np
 from vlae_tf import data, presets
 from vlae_tf.data import shapes
 
-CLASSIFIER_VERSION = 4  # bump when the architecture or training changes: old cache entries stop matching
+CLASSIFIER_VERSION = 5  # bump when the architecture or training changes: old cache entries stop matching
 CACHE_ENV = "VLAE_TF_CACHE"
 SHIPPED_DIR = pathlib.Path(__file__).resolve().parent / "shipped_classifiers"
 

@@ -20,14 +20,22 @@ class GaussianHead(keras.layers.Layer):
     """[B, H, W, C] or [B, F] -> (mean [B, d], stddev [B, d]).
 
     Spatial inputs are first reduced by a strided convolution and flattened (the original's ladder
-    branch). The last dense layer runs in float32 whatever the policy: TFP needs float32 parameters.
+    branch), or with ``pooled`` by a 1x1 convolution and a maximum over the grid: the head then knows which
+    features occur somewhere (a colour present) but not where, nor over how much of the image (a shape's
+    size). The last dense layer runs in float32 whatever the policy: TFP needs float32 parameters.
     """
 
-    def __init__(self, latent_dim: int, spatial: bool, filters: int = 0, activation: str = "leaky_relu", **kwargs):
+    def __init__(self, latent_dim: int, spatial: bool, filters: int = 0, activation: str = "leaky_relu",
+                 pooled: bool = False, **kwargs):
         super().__init__(**kwargs)
         self.latent_dim, self.spatial, self.filters, self.activation = latent_dim, spatial, filters, activation
+        self.pooled = pooled
         self._features = []
-        if spatial:
+        if spatial and pooled:
+            self._features = [keras.layers.Conv2D(filters, 1, dtype=self.dtype_policy),
+                              activation_layer(activation, self.dtype_policy),
+                              keras.layers.GlobalMaxPooling2D(dtype=self.dtype_policy)]
+        elif spatial:
             self._features = [keras.layers.Conv2D(filters, 4, strides=2, padding="same", dtype=self.dtype_policy),
                               activation_layer(activation, self.dtype_policy),
                               keras.layers.Flatten(dtype=self.dtype_policy)]
@@ -52,7 +60,7 @@ class GaussianHead(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "latent_dim": self.latent_dim, "spatial": self.spatial,
-                "filters": self.filters, "activation": self.activation}
+                "filters": self.filters, "activation": self.activation, "pooled": self.pooled}
 
 
 @serializable

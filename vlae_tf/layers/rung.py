@@ -38,7 +38,7 @@ class Rung(keras.layers.Layer):
 
     def __init__(self, level: int, feature_shape, output_channels: int = 0, top: bool = False, latent_dim: int = 0,
                  code_dim: int = 0, injection: str = "none", injection_units: int = 0, combine: str = "concat",
-                 convs: int = 2, dense_units: int = 512, activation: str = "leaky_relu", **kwargs):
+                 pooled_posterior: bool = False, convs: int = 2, dense_units: int = 512, activation: str = "leaky_relu", **kwargs):
         super().__init__(**kwargs)
         if injection not in INJECTIONS or (top and injection == "dense"):
             valid = "none (u_L maps its code to a feature map) or broadcast (u_L tiles one vector)" if top \
@@ -50,6 +50,7 @@ class Rung(keras.layers.Layer):
         self.output_channels, self.top = output_channels, top
         self.latent_dim, self.code_dim = latent_dim, code_dim
         self.injection, self.injection_units, self.combine_mode = injection, injection_units, combine
+        self.pooled_posterior = pooled_posterior
         self.convs, self.dense_units, self.activation = convs, dense_units, activation
         dtype = self.dtype_policy
         channels = self.feature_shape[-1]
@@ -60,7 +61,7 @@ class Rung(keras.layers.Layer):
         self.q = None
         if latent_dim:
             self.q = GaussianHead(latent_dim, spatial=not top, filters=0 if top else channels, activation=activation,
-                                  dtype=dtype, name=f"q_{level}")
+                                  pooled=pooled_posterior, dtype=dtype, name=f"q_{level}")
         self.v = self.combine = self.mix = None
         if injection != "none" and not top:
             self.combine = Combine(combine, dtype=dtype, name=f"combine_{level}")
@@ -143,5 +144,5 @@ class Rung(keras.layers.Layer):
         return {**super().get_config(), "level": self.level, "feature_shape": self.feature_shape,
                 "output_channels": self.output_channels, "top": self.top, "latent_dim": self.latent_dim,
                 "code_dim": self.code_dim, "injection": self.injection, "injection_units": self.injection_units,
-                "combine": self.combine_mode, "convs": self.convs, "dense_units": self.dense_units,
+                "combine": self.combine_mode, "pooled_posterior": self.pooled_posterior, "convs": self.convs, "dense_units": self.dense_units,
                 "activation": self.activation}
