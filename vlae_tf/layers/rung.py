@@ -19,7 +19,8 @@ class Rung(keras.layers.Layer):
     - ``f`` (f_l), bottom-up: ``h_l = f_l(h_{l-1})``: a ConvBlock halving the grid, or for the top rung a
       DenseBlock of ``dense_units``.
     - ``q`` (q_l), posterior head: ``(mean, stddev) [B, latent_dim] = q_l(h_l)``; None when ``latent_dim`` is
-      0 (the VAE and the chain models read only the top rung's features).
+      0 (the VAE and the chain models read only the top rung's features). With ``pooled_posterior`` it reads
+      a maximum over the grid instead of the flattened map (``GaussianHead(pooled=True)``).
     - ``v`` (v_l), injection: ``z [B, d] -> [B, *feature_shape]``, a dense map (``"dense"``) or one tiled
       vector (``"broadcast"``), optionally behind a hidden dense layer of ``injection_units``; None with
       ``injection="none"``. ``"late_broadcast"`` tiles the vector over
