@@ -157,7 +157,8 @@ class ModelConfig:
         if self.late_broadcast not in (True, False):
             raise ValueError(f"model.late_broadcast={self.late_broadcast!r} is not valid; give True or False")
         if self.broadcast_posteriors not in (True, False):
-            raise ValueError(f"model.broadcast_posteriors={self.broadcast_posteriors!r} is not valid; give True or False")
+            raise ValueError(f"model.broadcast_posteriors={self.broadcast_posteriors!r} is not valid; "
+                             "give True or False")
         if self.broadcast_posteriors and self.broadcast_rungs == 0:
             raise ValueError("model.broadcast_posteriors=True pools the broadcast rungs' posteriors; it needs "
                              "model.broadcast_rungs >= 1")

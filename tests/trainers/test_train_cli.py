@@ -13,7 +13,8 @@ from trainers import train
 # A tiny shapes model and data set, as --set arguments (tests/training/scenario.py's TINY).
 TINY = ["--set", "model.image_shape=(16,16,3)", "--set", "model.conv_channels=(8,16)", "--set",
         "model.dense_units=32", "--set", "model.likelihood=bernoulli", "--set", "model.broadcast_rungs=0",
-        "--set", "model.late_broadcast=False", "--set", "model.broadcast_posteriors=False", "--set", "data.num_train=64", "--set", "data.num_test=32",
+        "--set", "model.late_broadcast=False", "--set", "model.broadcast_posteriors=False", "--set",
+        "data.num_train=64", "--set", "data.num_test=32",
         "--set", "data.batch_size=16"]
 
 

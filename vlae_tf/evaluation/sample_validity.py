@@ -53,7 +53,8 @@ def _centred_pixels(images):
 def _share_of_centred(masks, x_centred, total, mask_shape) -> np.ndarray:
     masks = np.asarray(masks, np.float64)
     if masks.shape != mask_shape:
-        raise ValueError(f"draw_mask returned shape {masks.shape} for images of shape {mask_shape + (x_centred.shape[-1],)}")
+        raise ValueError(f"draw_mask returned shape {masks.shape} for images of shape "
+                         f"{mask_shape + (x_centred.shape[-1],)}")
     m = masks.reshape(len(masks), -1, 1)
     m_centred = m - m.mean(axis=1, keepdims=True)
     variance = np.sum(m_centred ** 2, axis=1, keepdims=True)

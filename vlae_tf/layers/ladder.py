@@ -41,7 +41,7 @@ def make_rungs(config, head_dims, inject: bool, top_code_dim: int, dtype=None) -
         rungs.append(Rung(level, shape, channels, latent_dim=dim, code_dim=dim if inject else 0,
                           injection=injection, injection_units=config.dense_injection_units if injection == "dense"
                           else 0, combine=config.combine_of(level),
-                          pooled_posterior=inject and config.broadcast_posteriors and level <= config.broadcast_rungs,
+                          pooled_posterior=config.broadcast_posteriors and injection == broadcast,
                           name=f"rung_{level}", **common))
     top = len(shapes) + 1
     rungs.append(Rung(top, shapes[-1], top=True, latent_dim=head_dims[-1], code_dim=top_code_dim,

@@ -39,7 +39,8 @@ class Rung(keras.layers.Layer):
 
     def __init__(self, level: int, feature_shape, output_channels: int = 0, top: bool = False, latent_dim: int = 0,
                  code_dim: int = 0, injection: str = "none", injection_units: int = 0, combine: str = "concat",
-                 pooled_posterior: bool = False, convs: int = 2, dense_units: int = 512, activation: str = "leaky_relu", **kwargs):
+                 pooled_posterior: bool = False, convs: int = 2, dense_units: int = 512, activation: str = "leaky_relu",
+                 **kwargs):
         super().__init__(**kwargs)
         if injection not in INJECTIONS or (top and injection == "dense"):
             valid = "none (u_L maps its code to a feature map) or broadcast (u_L tiles one vector)" if top \
@@ -145,5 +146,6 @@ class Rung(keras.layers.Layer):
         return {**super().get_config(), "level": self.level, "feature_shape": self.feature_shape,
                 "output_channels": self.output_channels, "top": self.top, "latent_dim": self.latent_dim,
                 "code_dim": self.code_dim, "injection": self.injection, "injection_units": self.injection_units,
-                "combine": self.combine_mode, "pooled_posterior": self.pooled_posterior, "convs": self.convs, "dense_units": self.dense_units,
+                "combine": self.combine_mode, "pooled_posterior": self.pooled_posterior, "convs": self.convs,
+                "dense_units": self.dense_units,
                 "activation": self.activation}
