@@ -35,8 +35,8 @@ _OVERRIDES: dict[str, dict[str, Any]] = {
     # schedule in the order opposite to pro-VLAE's): the colours, the position and the scale are taken by the
     # rungs that can express them before the top rung can compete, and the top rung learns what is left, the
     # shape and the rotation. Without it the top rung kept part of the shape colour in one seed of three; after
-    # 1000 steps the top rung took scale from rung 2 in one seed of three, after 1500 rotation fidelity fell
-    # to 0.88 in one (docs/comparison.md).
+    # 1000 steps the top rung took scale from rung 2 in one seed of five, after 1500 rotation fidelity fell to
+    # 0.88 in one of three; after 1250 every target held in seeds 0-4 (docs/comparison.md).
     # Rung 1's posterior reads a maximum over the grid (broadcast_posteriors): which colours occur, not where or
     # over how much of the image. With the flattened map its code also carried the shape's size (probe bound
     # 0.68-0.69), which its decoder used to resize the shape.
