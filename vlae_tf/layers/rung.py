@@ -147,5 +147,4 @@ class Rung(keras.layers.Layer):
                 "output_channels": self.output_channels, "top": self.top, "latent_dim": self.latent_dim,
                 "code_dim": self.code_dim, "injection": self.injection, "injection_units": self.injection_units,
                 "combine": self.combine_mode, "pooled_posterior": self.pooled_posterior, "convs": self.convs,
-                "dense_units": self.dense_units,
-                "activation": self.activation}
+                "dense_units": self.dense_units, "activation": self.activation}
